@@ -1,0 +1,25 @@
+/*
+ * hl_order.h: Erlang term order over external-term-format bytes.
+ *
+ * number < atom < reference < fun < port < pid < tuple < map < [] < list
+ * < bitstring, as in the Erlang reference manual. Two modes:
+ *   HL_CMP_EQ     the order of < and ==, in which 1 == 1.0 (ordered_set keys)
+ *   HL_CMP_EXACT  a total order consistent with =:=: terms that are == but not
+ *                 =:= are ordered integer-before-float at the first place they
+ *                 differ (the order erts uses for map keys)
+ * Inputs may be canonical or not (STRING_EXT and LIST_EXT compare as the
+ * lists they are); both must be well formed (hl_term_skip said so).
+ * Pure: no I/O, no globals.
+ */
+#ifndef HL_ORDER_H
+#define HL_ORDER_H
+
+#include "hl_common.h"
+
+typedef enum { HL_CMP_EQ = 0, HL_CMP_EXACT = 1 } hl_cmp_mode;
+
+/* <0, 0 or >0 as a is less than, equal to or greater than b. */
+int hl_order_compare(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen,
+                     hl_cmp_mode mode);
+
+#endif
