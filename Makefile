@@ -70,7 +70,7 @@ priv/heirloom_nif.so: $(NIF_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared $(CFLAGS_OPT) -o $@ $^ -llmdb -lpthread
 
-$(BUILD)/tests/%: test/c/%.c $(CORE_OBJ) test/c/hl_test_vectors.h
+$(BUILD)/tests/%: test/c/%.c $(CORE_OBJ) $(wildcard test/c/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST-LD $@")
 	$(Q)$(CC) $(CFLAGS) -Ic_src -Itest/c -o $@ $< $(CORE_OBJ) $(LDFLAGS_SAN) -lcmocka -llmdb -lpthread

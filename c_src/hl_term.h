@@ -129,4 +129,26 @@ int hl_term_put_atom(hl_buf *out, const char *name, size_t len);
  */
 int hl_term_get_atom(const unsigned char *t, size_t len, char *name, size_t cap);
 
+/* If t is an integer that fits in int64, store it in *v: HL_OK, else HL_EBADARG. */
+int hl_term_get_int(const unsigned char *t, size_t len, int64_t *v);
+
+/*
+ * Call fn for each element of the proper list at t (NIL_EXT, STRING_EXT or
+ * LIST_EXT ending in NIL). Element views are valid only during the call
+ * (STRING_EXT elements are presented as SMALL_INTEGER_EXT terms in a
+ * temporary buffer). HL_EBADARG if t is not a proper list; a non-zero return
+ * from fn stops the walk and is returned.
+ */
+typedef int (*hl_term_elem_fn)(void *ctx, hl_bytes elem);
+int hl_term_list_each(const unsigned char *t, size_t len, hl_term_elem_fn fn, void *ctx);
+
+/* Encoders for building replies, all canonical, all appending to out and
+ * returning HL_OK or HL_ENOMEM. */
+int hl_term_put_tuple_header(hl_buf *out, size_t arity);
+int hl_term_put_list_header(hl_buf *out, size_t n); /* then n elements, then a tail */
+int hl_term_put_nil(hl_buf *out);
+int hl_term_put_int(hl_buf *out, int64_t v);
+int hl_term_put_binary(hl_buf *out, const void *data, size_t len);
+int hl_term_put_string(hl_buf *out, const char *s); /* a canonical charlist */
+
 #endif
