@@ -24,6 +24,7 @@ const char *hl_err_reason(int err)
     case HL_EUNSUPPORTED: return "not_supported";
     case HL_EOWNED: return "owned_by";
     case HL_ENOPROC: return "noproc";
+    case HL_EUNKNOWN: return "unknown_request";
     default: return "internal";
     }
 }

@@ -29,7 +29,8 @@ typedef enum {
     HL_EFULL = -9,        /* the LMDB map is full */
     HL_EUNSUPPORTED = -10,/* valid in ETS, not (yet) in Heirloom */
     HL_EOWNED = -11,      /* claim: another live process owns the table */
-    HL_ENOPROC = -12      /* the target process is not alive */
+    HL_ENOPROC = -12,     /* the target process is not alive */
+    HL_EUNKNOWN = -13     /* no such request (verb and arity) */
 } hl_err;
 
 /* The reason atom (as a C string) for an error code: "badarg", "no_table",

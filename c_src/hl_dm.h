@@ -1,0 +1,44 @@
+/*
+ * hl_dm.h: the DataMaster, carrying out ownership events on the store.
+ *
+ * hl_owner decides (pure); this module reads a table's state from the store,
+ * asks hl_owner, writes the new state back (or drops the table), sends the
+ * 'ETS-TRANSFER' message and keeps every owner and heir pid monitored. A pid
+ * that cannot be monitored (its node is not connected) is treated as dead at
+ * once, so a table never stays with a process nobody can see.
+ */
+#ifndef HL_DM_H
+#define HL_DM_H
+
+#include "hl_dist.h"
+#include "hl_owner.h"
+#include "hl_store.h"
+#include "hl_watch.h"
+
+typedef struct {
+    hl_store *store;
+    hl_dist *dist;
+    hl_watch *watch;
+    hl_meta last_; /* private: keeps res->owned_by alive between calls */
+} hl_dm;
+
+/* Release what the DataMaster holds (not the store, dist or watch). */
+void hl_dm_clear(hl_dm *dm);
+
+/* Apply ev to table tab and carry out the result. Returns the store's error
+ * (HL_ENOTABLE, ...) or HL_OK; refusals for the caller are in res->err
+ * (res->owned_by stays valid until the next call on this table). */
+int hl_dm_event(hl_dm *dm, hl_bytes tab, const hl_own_event *ev, hl_own_result *res);
+/* Monitor the owner and heir of a table just created or changed. */
+void hl_dm_watch_table(hl_dm *dm, hl_bytes tab, const hl_own *own);
+/* A watched pid died: every table it owns goes to its heir, every table it
+ * is heir of gets the C node as heir. */
+void hl_dm_pid_down(hl_dm *dm, hl_bytes pid);
+/* A node's connection dropped: as pid_down for all of its pids. */
+void hl_dm_node_down(hl_dm *dm, hl_bytes node);
+/* The C node (re)started: it holds every table until claimed. */
+void hl_dm_restart(hl_dm *dm);
+/* Build {'ETS-TRANSFER', Tab, From, Data}; from.len 0 means the C node. */
+int hl_dm_transfer_msg(hl_dm *dm, hl_bytes tab, hl_bytes from, hl_bytes data, hl_buf *out);
+
+#endif

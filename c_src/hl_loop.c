@@ -1,0 +1,132 @@
+/*
+ * hl_loop.c: the poll() event loop (see hl_loop.h).
+ *
+ * Entries live in a dense array parallel to the pollfd array. Removal during
+ * dispatch only marks an entry dead (fd = -1, which poll() ignores); dead
+ * entries are compacted away before the next poll, so indices stay valid
+ * while callbacks run.
+ */
+#include "hl_loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+typedef struct {
+    hl_loop_fn fn;
+    void *ctx;
+} hl_loop_entry;
+
+struct hl_loop {
+    struct pollfd *pfds;
+    hl_loop_entry *entries;
+    size_t n, cap;
+};
+
+hl_loop *hl_loop_new(void)
+{
+    return calloc(1, sizeof(hl_loop));
+}
+
+void hl_loop_free(hl_loop *l)
+{
+    if (!l)
+        return;
+    free(l->pfds);
+    free(l->entries);
+    free(l);
+}
+
+static long find(const hl_loop *l, int fd)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->pfds[i].fd == fd)
+            return (long)i;
+    return -1;
+}
+
+int hl_loop_add(hl_loop *l, int fd, short events, hl_loop_fn fn, void *ctx)
+{
+    if (fd < 0 || find(l, fd) >= 0)
+        return -1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct pollfd *p = realloc(l->pfds, cap * sizeof *p);
+        if (!p)
+            return -1;
+        l->pfds = p;
+        hl_loop_entry *e = realloc(l->entries, cap * sizeof *e);
+        if (!e)
+            return -1;
+        l->entries = e;
+        l->cap = cap;
+    }
+    l->pfds[l->n] = (struct pollfd){.fd = fd, .events = events};
+    l->entries[l->n] = (hl_loop_entry){fn, ctx};
+    l->n++;
+    return 0;
+}
+
+void hl_loop_set_events(hl_loop *l, int fd, short events)
+{
+    long i = find(l, fd);
+    if (i >= 0)
+        l->pfds[i].events = events;
+}
+
+void hl_loop_del(hl_loop *l, int fd)
+{
+    long i = find(l, fd);
+    if (i >= 0) {
+        l->pfds[i].fd = -1;
+        l->pfds[i].revents = 0;
+    }
+}
+
+static void compact(hl_loop *l)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->pfds[i].fd < 0)
+            continue;
+        l->pfds[j] = l->pfds[i];
+        l->entries[j] = l->entries[i];
+        j++;
+    }
+    l->n = j;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int hl_loop_run(hl_loop *l, volatile sig_atomic_t *stop, int tick_ms, void (*on_tick)(void *ctx),
+                void *tick_ctx)
+{
+    long long next_tick = now_ms() + tick_ms;
+    while (!*stop) {
+        compact(l);
+        long long wait = next_tick - now_ms();
+        int rc = poll(l->pfds, l->n, wait < 0 ? 0 : (int)wait);
+        if (rc < 0 && errno != EINTR)
+            return -1;
+        /* Entries added by callbacks land past `n` and are polled next round. */
+        size_t n = l->n;
+        for (size_t i = 0; rc > 0 && i < n && !*stop; i++) {
+            short rev = l->pfds[i].revents;
+            if (l->pfds[i].fd < 0 || rev == 0)
+                continue;
+            l->pfds[i].revents = 0;
+            l->entries[i].fn(l->entries[i].ctx, l->pfds[i].fd, rev);
+        }
+        if (now_ms() >= next_tick) {
+            next_tick = now_ms() + tick_ms;
+            if (on_tick)
+                on_tick(tick_ctx);
+        }
+    }
+    return 0;
+}

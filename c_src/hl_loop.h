@@ -1,0 +1,37 @@
+/*
+ * hl_loop.h: a small poll() event loop.
+ *
+ * It knows nothing of the protocol: code registers a file descriptor with a
+ * callback, and the loop calls it when poll() reports events. A periodic
+ * callback runs about every tick_ms for timers (ticks, liveness checks).
+ * Callbacks may add and remove descriptors (their own included) while the
+ * loop is dispatching.
+ */
+#ifndef HL_LOOP_H
+#define HL_LOOP_H
+
+#include <poll.h>
+#include <signal.h>
+
+typedef struct hl_loop hl_loop;
+typedef void (*hl_loop_fn)(void *ctx, int fd, short revents);
+
+/* NULL on allocation failure. */
+hl_loop *hl_loop_new(void);
+/* Safe with NULL; does not close the registered descriptors. */
+void hl_loop_free(hl_loop *l);
+/* Register fd; 0 or -1 (no memory, or fd already registered). */
+int hl_loop_add(hl_loop *l, int fd, short events, hl_loop_fn fn, void *ctx);
+/* Change the events watched for fd (e.g. add POLLOUT while output is queued). */
+void hl_loop_set_events(hl_loop *l, int fd, short events);
+/* Unregister fd; no-op if it is not registered. */
+void hl_loop_del(hl_loop *l, int fd);
+/*
+ * Run until *stop becomes non-zero (a signal handler sets it). on_tick is
+ * called about every tick_ms. Returns 0, or -1 if poll() failed for a reason
+ * other than EINTR.
+ */
+int hl_loop_run(hl_loop *l, volatile sig_atomic_t *stop, int tick_ms, void (*on_tick)(void *ctx),
+                void *tick_ctx);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * hl_main.c: the heirloom_node command line.
+ *
+ * Parses options, finds the cookie, makes sure epmd runs, opens the store,
+ * starts the node and runs the event loop until SIGTERM or SIGINT, which
+ * only set a flag: the loop returns and shutdown happens here, in order
+ * (connections, epmd registration, store).
+ */
+#include "hl_loop.h"
+#include "hl_node.h"
+#include "hl_store.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HL_VERSION "0.1.0"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: heirloom_node [options]\n"
+            "  --name NAME          node name (default heirloom@127.0.0.1)\n"
+            "  --cookie COOKIE      distribution cookie\n"
+            "  --cookie-file FILE   read the cookie from FILE (default ~/.erlang.cookie)\n"
+            "  --dir DIR            store directory (default /dev/shm/heirloom/NAME)\n"
+            "  --listen ADDR        IPv4 address to listen on (default 127.0.0.1)\n"
+            "  --port PORT          distribution port (default: any free port)\n"
+            "  --sync MODE          none (default) or commit: fsync every commit\n"
+            "  --map-size BYTES     LMDB map size (default 64 GiB, sparse)\n"
+            "  --net-ticktime SECS  drop peers silent this long (default 60)\n"
+            "  --verbose            log refused requests and connection events\n"
+            "  --help, --version\n");
+}
+
+static int read_cookie(const char *path, char *out, size_t cap, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read cookie file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t n = fread(out, 1, cap - 1, f);
+    fclose(f);
+    out[n] = 0;
+    out[strcspn(out, "\r\n")] = 0;
+    if (!out[0]) {
+        snprintf(err, errlen, "cookie file %s is empty", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int epmd_answers(void)
+{
+    const char *p = getenv("ERL_EPMD_PORT");
+    int port = p ? atoi(p) : 4369;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0)
+        return 0;
+    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Start `epmd -daemon` if nothing answers on the epmd port, then wait for it. */
+static int ensure_epmd(char *err, size_t errlen)
+{
+    if (epmd_answers())
+        return 0;
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot fork to start epmd: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        execlp("epmd", "epmd", "-daemon", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    (void)waitpid(pid, &status, 0);
+    for (int i = 0; i < 100; i++) {
+        if (epmd_answers())
+            return 0;
+        usleep(20000);
+    }
+    snprintf(err, errlen, "epmd is not running and could not be started");
+    return -1;
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[4096];
+    if (strlen(path) >= sizeof tmp)
+        return -1;
+    strcpy(tmp, path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void store_log(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "heirloom_node: store: %s\n", msg);
+}
+
+typedef struct {
+    const char *name, *cookie, *cookie_file, *dir, *listen, *sync;
+    int port, ticktime, verbose;
+    size_t map_size;
+} cli;
+
+static int parse(int argc, char **argv, cli *c)
+{
+    static const struct option opts[] = {
+        {"name", required_argument, 0, 'n'},     {"cookie", required_argument, 0, 'c'},
+        {"cookie-file", required_argument, 0, 'f'}, {"dir", required_argument, 0, 'd'},
+        {"listen", required_argument, 0, 'l'},   {"port", required_argument, 0, 'p'},
+        {"sync", required_argument, 0, 's'},     {"map-size", required_argument, 0, 'm'},
+        {"net-ticktime", required_argument, 0, 't'}, {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'n': c->name = optarg; break;
+        case 'c': c->cookie = optarg; break;
+        case 'f': c->cookie_file = optarg; break;
+        case 'd': c->dir = optarg; break;
+        case 'l': c->listen = optarg; break;
+        case 'p': c->port = atoi(optarg); break;
+        case 's': c->sync = optarg; break;
+        case 'm': c->map_size = (size_t)strtoull(optarg, NULL, 10); break;
+        case 't': c->ticktime = atoi(optarg); break;
+        case 'v': c->verbose = 1; break;
+        case 'h': usage(stdout); exit(0);
+        case 'V': printf("heirloom_node %s\n", HL_VERSION); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "heirloom_node: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (strcmp(c->sync, "none") && strcmp(c->sync, "commit")) {
+        fprintf(stderr, "heirloom_node: --sync must be none or commit\n");
+        return -1;
+    }
+    if (c->port < 0 || c->port > 65535 || c->ticktime <= 0) {
+        fprintf(stderr, "heirloom_node: bad --port or --net-ticktime\n");
+        return -1;
+    }
+    return 0;
+}
+
+static unsigned fresh_creation(void)
+{
+    /* ei ignores epmd's creation: pick one that differs on every start so
+     * pids and refs of a restarted node never equal the old ones. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned c = (unsigned)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000) ^ ((unsigned)getpid() << 16);
+    return c < 4 ? c + 4 : c;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {"heirloom@127.0.0.1", NULL, NULL, NULL, "127.0.0.1", "none", 0, 60, 0, 0};
+    char err[8192], cookie[1024], dir[4096], cookie_path[4096];
+    hl_store *store = NULL;
+    hl_loop *loop = NULL;
+    hl_node *node = NULL;
+    int rc = 1;
+    if (parse(argc, argv, &c))
+        return 2;
+    if (c.cookie) {
+        snprintf(cookie, sizeof cookie, "%s", c.cookie);
+    } else {
+        const char *home = getenv("HOME");
+        if (!c.cookie_file) {
+            snprintf(cookie_path, sizeof cookie_path, "%s/.erlang.cookie", home ? home : "");
+            c.cookie_file = cookie_path;
+        }
+        if (read_cookie(c.cookie_file, cookie, sizeof cookie, err, sizeof err))
+            goto fail;
+    }
+    if (!c.dir) {
+        snprintf(dir, sizeof dir, "/dev/shm/heirloom/%s", c.name);
+        c.dir = dir;
+    }
+    if (mkdir_p(c.dir)) {
+        snprintf(err, sizeof err, "cannot create store directory %s: %s", c.dir, strerror(errno));
+        goto fail;
+    }
+    hl_store_opts so = {c.dir, c.map_size, !strcmp(c.sync, "commit"), 0, store_log, NULL};
+    if (hl_store_open(&so, &store, err, sizeof err) || ensure_epmd(err, sizeof err))
+        goto fail;
+    if (!(loop = hl_loop_new())) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    hl_node_opts no = {{c.name, cookie, c.listen, c.port, fresh_creation(), c.ticktime * 1000},
+                       c.verbose};
+    if (hl_node_start(&node, &no, store, loop, err, sizeof err))
+        goto fail;
+    printf("heirloom_node ready name=%s port=%d dir=%s pid=%d\n", c.name, hl_node_port(node), c.dir,
+           (int)getpid());
+    fflush(stdout);
+    if (hl_loop_run(loop, &stop_flag, 1000, hl_node_tick, node)) {
+        snprintf(err, sizeof err, "event loop failed: %s", strerror(errno));
+        goto fail;
+    }
+    rc = 0;
+    goto out;
+fail:
+    fprintf(stderr, "heirloom_node: %s\n", err);
+out:
+    hl_node_stop(node);
+    hl_loop_free(loop);
+    hl_store_close(store);
+    return rc;
+}

@@ -1,0 +1,411 @@
+/*
+ * hl_proto.c: request dispatch (see hl_proto.h).
+ *
+ * A request {Verb, A1, ..., An} is looked up by (Verb, n) in one table of
+ * handlers. A handler returns HL_OK with its reply appended, a negative
+ * hl_err (turned into {error, Reason} here, in one place), or
+ * HL_PROTO_PROBE. Arguments are canonicalised into a per-request arena.
+ */
+#include "hl_proto.h"
+
+#include "hl_proto_args.h"
+#include "hl_proto_info.h"
+#include "hl_term.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    hl_proto *p;
+    hl_bytes caller;
+    hl_bytes args[4];
+    size_t nargs;
+    const hl_liveness *known;
+    hl_buf *reply;
+    hl_bytes *probe;
+    hl_args arena;
+    hl_bytes owned_by; /* set with HL_EOWNED */
+} req;
+
+static int put_atom(hl_buf *b, const char *s)
+{
+    return hl_term_put_atom(b, s, strlen(s));
+}
+
+static int put_bool(hl_buf *b, int v)
+{
+    return put_atom(b, v ? "true" : "false");
+}
+
+static int put_bytes(hl_buf *b, hl_bytes t)
+{
+    return hl_buf_append(b, t.data, t.len);
+}
+
+static int h_ping(req *r)
+{
+    return put_atom(r->reply, "pong");
+}
+
+static int h_new(req *r)
+{
+    char name[256];
+    hl_bytes tab;
+    hl_buf ref = {0};
+    hl_meta m = {.type = HL_SET, .keypos = 1, .access = HL_PROTECTED};
+    m.own.owner = r->caller;
+    m.own.heir_kind = HL_HEIR_CNODE;
+    int rc = hl_term_get_atom(r->args[0].data, r->args[0].len, name, sizeof name);
+    if (!rc)
+        rc = hl_args_new_opts(&r->arena, r->args[1], &m);
+    if (rc)
+        return rc;
+    if (m.named) {
+        rc = hl_args_canon(&r->arena, r->args[0], &tab);
+    } else {
+        /* Unnamed tables are known by a reference, like ETS's tids. */
+        rc = hl_dist_make_ref(r->p->dm->dist, &ref);
+        tab = hl_buf_view(&ref);
+    }
+    if (!rc)
+        rc = hl_store_create(r->p->dm->store, tab, &m);
+    if (!rc) {
+        hl_dm_watch_table(r->p->dm, tab, &m.own);
+        rc = put_bytes(r->reply, tab);
+    }
+    hl_buf_free(&ref);
+    return rc;
+}
+
+static int h_insert_any(req *r, int only_new)
+{
+    hl_bytes tab, *objs = NULL;
+    size_t n = 0;
+    int inserted = 0;
+    int rc = hl_args_table(&r->arena, r->args[0], &tab);
+    if (!rc)
+        rc = hl_args_objects(&r->arena, r->args[1], &objs, &n);
+    if (!rc)
+        rc = hl_store_insert(r->p->dm->store, tab, r->caller, objs, n, only_new, &inserted);
+    if (rc)
+        return rc;
+    return put_bool(r->reply, only_new ? inserted : 1);
+}
+
+static int h_insert(req *r)
+{
+    return h_insert_any(r, 0);
+}
+
+static int h_insert_new(req *r)
+{
+    return h_insert_any(r, 1);
+}
+
+typedef struct {
+    hl_buf objs;
+    size_t n;
+} gather;
+
+static int gather_obj(void *ctx, hl_bytes obj)
+{
+    gather *g = ctx;
+    g->n++;
+    return hl_buf_append(&g->objs, obj.data + 1, obj.len - 1); /* drop the version byte */
+}
+
+static int put_gathered(req *r, gather *g)
+{
+    int rc = HL_OK;
+    if (g->n)
+        rc = hl_term_put_list_header(r->reply, g->n);
+    if (!rc)
+        rc = hl_buf_append(r->reply, g->objs.data, g->objs.len);
+    if (!rc)
+        rc = hl_term_put_nil(r->reply);
+    return rc;
+}
+
+static int h_lookup(req *r)
+{
+    hl_bytes tab, key;
+    gather g = {{0}, 0};
+    int rc = hl_args_table(&r->arena, r->args[0], &tab);
+    if (!rc)
+        rc = hl_args_canon(&r->arena, r->args[1], &key);
+    if (!rc)
+        rc = hl_store_lookup(r->p->dm->store, tab, r->caller, key, gather_obj, &g);
+    if (!rc)
+        rc = put_gathered(r, &g);
+    hl_buf_free(&g.objs);
+    return rc;
+}
+
+static int h_tab2list(req *r)
+{
+    hl_bytes tab;
+    gather g = {{0}, 0};
+    int rc = hl_args_table(&r->arena, r->args[0], &tab);
+    if (!rc)
+        rc = hl_store_each_object(r->p->dm->store, tab, r->caller, gather_obj, &g);
+    if (!rc)
+        rc = put_gathered(r, &g);
+    hl_buf_free(&g.objs);
+    return rc;
+}
+
+static int h_member(req *r)
+{
+    hl_bytes tab, key;
+    int found = 0;
+    int rc = hl_args_table(&r->arena, r->args[0], &tab);
+    if (!rc)
+        rc = hl_args_canon(&r->arena, r->args[1], &key);
+    if (!rc)
+        rc = hl_store_member(r->p->dm->store, tab, r->caller, key, &found);
+    return rc ? rc : put_bool(r->reply, found);
+}
+
+static int h_delete_key(req *r)
+{
+    hl_bytes tab, key;
+    int rc = hl_args_table(&r->arena, r->args[0], &tab);
+    if (!rc)
+        rc = hl_args_canon(&r->arena, r->args[1], &key);
+    if (!rc)
+        rc = hl_store_delete_key(r->p->dm->store, tab, r->caller, key);
+    return rc ? rc : put_bool(r->reply, 1);
+}
+
+static int h_delete(req *r)
+{
+    hl_bytes tab;
+    int rc = hl_args_table(&r->arena, r->args[0], &tab);
+    if (!rc)
+        rc = hl_store_drop(r->p->dm->store, tab, r->caller);
+    return rc ? rc : put_bool(r->reply, 1);
+}
+
+static int h_delete_all(req *r)
+{
+    hl_bytes tab;
+    int rc = hl_args_table(&r->arena, r->args[0], &tab);
+    if (!rc)
+        rc = hl_store_delete_all(r->p->dm->store, tab, r->caller);
+    return rc ? rc : put_bool(r->reply, 1);
+}
+
+static int collect_name(void *ctx, hl_bytes name, const hl_meta *meta)
+{
+    (void)meta;
+    gather *g = ctx;
+    g->n++;
+    return hl_buf_append(&g->objs, name.data, name.len);
+}
+
+static int h_all(req *r)
+{
+    gather g = {{0}, 0};
+    int rc = hl_store_each_table(r->p->dm->store, collect_name, &g);
+    if (!rc)
+        rc = put_gathered(r, &g);
+    hl_buf_free(&g.objs);
+    return rc;
+}
+
+static int h_give_away(req *r)
+{
+    hl_bytes tab, target, gift;
+    hl_meta m = {0};
+    int rc = hl_args_table(&r->arena, r->args[0], &tab);
+    if (!rc)
+        rc = hl_args_pid(&r->arena, r->args[1], &target);
+    if (!rc)
+        rc = hl_args_canon(&r->arena, r->args[2], &gift);
+    if (!rc)
+        rc = hl_store_get_meta(r->p->dm->store, tab, &m);
+    if (!rc && !hl_bytes_eq(m.own.owner, r->caller))
+        rc = HL_ENOTOWNER; /* refuse before probing anything */
+    hl_meta_free(&m);
+    if (rc)
+        return rc;
+    if (!r->known || !hl_bytes_eq(r->known->pid, target)) {
+        *r->probe = r->args[1];
+        return HL_PROTO_PROBE;
+    }
+    hl_own_event ev = {.type = HL_OWN_GIVE_AWAY, .caller = r->caller, .target = target,
+                       .target_alive = r->known->alive, .gift = gift};
+    hl_own_result res;
+    rc = hl_dm_event(r->p->dm, tab, &ev, &res);
+    if (!rc)
+        rc = res.err;
+    return rc ? rc : put_bool(r->reply, 1);
+}
+
+static int h_setopts(req *r)
+{
+    hl_bytes tab;
+    hl_own_event ev = {.type = HL_OWN_SET_HEIR, .caller = r->caller};
+    hl_own_result res;
+    int rc = hl_args_table(&r->arena, r->args[0], &tab);
+    if (!rc)
+        rc = hl_args_heir_opts(&r->arena, r->args[1], &ev.heir_kind, &ev.heir, &ev.heir_data);
+    if (!rc)
+        rc = hl_dm_event(r->p->dm, tab, &ev, &res);
+    if (!rc)
+        rc = res.err;
+    return rc ? rc : put_bool(r->reply, 1);
+}
+
+static int h_claim(req *r)
+{
+    hl_bytes tab;
+    char name[256];
+    hl_own_event ev = {.type = HL_OWN_CLAIM, .caller = r->caller};
+    hl_own_result res;
+    int rc = hl_term_get_atom(r->args[0].data, r->args[0].len, name, sizeof name);
+    if (!rc)
+        rc = hl_args_canon(&r->arena, r->args[0], &tab);
+    if (!rc)
+        rc = hl_dm_event(r->p->dm, tab, &ev, &res);
+    if (rc == HL_ENOTABLE) {
+        hl_meta m = {.type = HL_SET, .keypos = 1, .access = HL_PROTECTED};
+        m.own.owner = r->caller;
+        m.own.heir_kind = HL_HEIR_CNODE;
+        rc = hl_args_new_opts(&r->arena, r->args[1], &m);
+        m.named = 1;
+        if (!rc)
+            rc = hl_store_create(r->p->dm->store, tab, &m);
+        if (!rc)
+            hl_dm_watch_table(r->p->dm, tab, &m.own);
+    } else if (!rc && res.err) {
+        r->owned_by = res.owned_by;
+        rc = res.err;
+    }
+    if (!rc)
+        rc = hl_term_put_tuple_header(r->reply, 2);
+    if (!rc)
+        rc = put_atom(r->reply, "ok");
+    return rc ? rc : put_bytes(r->reply, tab);
+}
+
+static int h_info(req *r)
+{
+    hl_bytes tab;
+    char item[32];
+    int rc = hl_args_canon(&r->arena, r->args[0], &tab);
+    if (rc)
+        return rc;
+    if (r->nargs == 2 && hl_term_get_atom(r->args[1].data, r->args[1].len, item, sizeof item))
+        return HL_EBADARG;
+    return hl_proto_info(r->p, tab, r->nargs == 2 ? item : NULL, r->reply);
+}
+
+static int h_store_info(req *r)
+{
+    hl_buf *b = r->reply;
+    int rc = hl_term_put_list_header(b, 2);
+    if (!rc)
+        rc = hl_term_put_tuple_header(b, 2);
+    if (!rc)
+        rc = put_atom(b, "dir");
+    if (!rc)
+        rc = hl_term_put_string(b, hl_store_dir(r->p->dm->store));
+    if (!rc)
+        rc = hl_term_put_tuple_header(b, 2);
+    if (!rc)
+        rc = put_atom(b, "node_pid");
+    if (!rc)
+        rc = put_bytes(b, hl_dist_self_pid(r->p->dm->dist));
+    if (!rc)
+        rc = hl_term_put_nil(b);
+    return rc;
+}
+
+static const struct {
+    const char *verb;
+    size_t nargs;
+    int (*fn)(req *r);
+} handlers[] = {
+    {"ping", 0, h_ping},
+    {"all", 0, h_all},
+    {"store_info", 0, h_store_info},
+    {"new", 2, h_new},
+    {"insert", 2, h_insert},
+    {"insert_new", 2, h_insert_new},
+    {"lookup", 2, h_lookup},
+    {"member", 2, h_member},
+    {"delete", 2, h_delete_key},
+    {"delete", 1, h_delete},
+    {"delete_all_objects", 1, h_delete_all},
+    {"tab2list", 1, h_tab2list},
+    {"info", 1, h_info},
+    {"info", 2, h_info},
+    {"give_away", 3, h_give_away},
+    {"setopts", 2, h_setopts},
+    {"claim", 2, h_claim},
+};
+
+/* Split a request into verb and arguments: an atom, or {Verb, Args...}. */
+static int split(hl_bytes t, char *verb, size_t cap, req *r)
+{
+    size_t arity;
+    hl_bytes e;
+    if (hl_term_get_atom(t.data, t.len, verb, cap) == HL_OK) {
+        r->nargs = 0;
+        return HL_OK;
+    }
+    if (hl_term_tuple_arity(t.data, t.len, &arity) || arity < 1 || arity > 5 ||
+        hl_term_tuple_element(t.data, t.len, 1, &e) || hl_term_get_atom(e.data, e.len, verb, cap))
+        return HL_EBADARG;
+    r->nargs = arity - 1;
+    for (size_t i = 0; i < r->nargs; i++)
+        (void)hl_term_tuple_element(t.data, t.len, i + 2, &r->args[i]);
+    return HL_OK;
+}
+
+static int put_error(req *r, int err)
+{
+    hl_buf *b = r->reply;
+    int rc = hl_term_put_tuple_header(b, 2);
+    if (!rc)
+        rc = put_atom(b, "error");
+    if (rc)
+        return rc;
+    if (err == HL_EOWNED) {
+        rc = hl_term_put_tuple_header(b, 2);
+        if (!rc)
+            rc = put_atom(b, hl_err_reason(err));
+        if (!rc)
+            rc = put_bytes(b, r->owned_by);
+        return rc;
+    }
+    return put_atom(b, hl_err_reason(err));
+}
+
+int hl_proto_handle(hl_proto *p, hl_bytes caller, hl_bytes t, const hl_liveness *known,
+                    hl_buf *reply, hl_bytes *probe)
+{
+    char verb[64];
+    req r = {.p = p, .caller = caller, .known = known, .reply = reply, .probe = probe};
+    size_t mark = reply->len;
+    int rc = split(t, verb, sizeof verb, &r);
+    if (!rc) {
+        rc = HL_EUNKNOWN;
+        for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+            if (handlers[i].nargs == r.nargs && !strcmp(handlers[i].verb, verb)) {
+                rc = handlers[i].fn(&r);
+                break;
+            }
+        }
+    }
+    if (rc < 0) {
+        reply->len = mark;
+        if (p->verbose)
+            fprintf(stderr, "heirloom_node: request refused: %s\n", hl_err_reason(rc));
+        rc = rc == HL_ENOMEM ? HL_ENOMEM : put_error(&r, rc);
+    }
+    hl_meta_free(&p->dm->last_);
+    hl_args_free(&r.arena);
+    return rc;
+}

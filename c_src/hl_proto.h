@@ -1,0 +1,42 @@
+/*
+ * hl_proto.h: requests in, replies out.
+ *
+ * A request is the term a client passes to gen_server:call: ets:F(A1..An)
+ * becomes {F, A1, ..., An} (and ping, and the DataMaster verb
+ * {claim, Name, Opts}). The reply is what ETS returns; where ETS raises, the
+ * reply is {error, Reason}. This is the one place where hl_err codes become
+ * reason atoms.
+ *
+ * Some requests need to know whether a process is alive before they can be
+ * answered (give_away's target). Then hl_proto_handle returns HL_PROTO_PROBE
+ * with the pid to probe; the caller probes it and calls again with the
+ * answer in `known`.
+ */
+#ifndef HL_PROTO_H
+#define HL_PROTO_H
+
+#include "hl_dm.h"
+
+typedef struct {
+    hl_dm *dm;
+    const char *node_name;
+    int verbose;
+} hl_proto;
+
+typedef struct {
+    hl_bytes pid; /* canonical */
+    int alive;
+} hl_liveness;
+
+#define HL_PROTO_PROBE 1
+
+/*
+ * Handle one request from caller (canonical pid). On HL_OK the reply term
+ * (no version byte) has been appended to reply. On HL_PROTO_PROBE *probe
+ * holds a view into req of the pid to probe (reply untouched). Other
+ * returns: HL_ENOMEM only; every other failure is an {error, _} reply.
+ */
+int hl_proto_handle(hl_proto *p, hl_bytes caller, hl_bytes req, const hl_liveness *known,
+                    hl_buf *reply, hl_bytes *probe);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * hl_proto_args.c: decoding request arguments (see hl_proto_args.h).
+ *
+ * Option lists are walked with hl_term_list_each; each element is
+ * classified by its atom or its {Atom, ...} shape, as ets:new/2 does.
+ */
+#include "hl_proto_args.h"
+
+#include "hl_term.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void hl_args_free(hl_args *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        hl_buf_free(&a->bufs[i]);
+    free(a->bufs);
+    a->bufs = NULL;
+    a->n = a->cap = 0;
+}
+
+static hl_buf *arena_new(hl_args *a)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 8;
+        hl_buf *p = realloc(a->bufs, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        a->bufs = p;
+        a->cap = cap;
+    }
+    a->bufs[a->n] = (hl_buf){0};
+    return &a->bufs[a->n++];
+}
+
+int hl_args_canon(hl_args *a, hl_bytes t, hl_bytes *out)
+{
+    hl_buf *b = arena_new(a);
+    size_t pos = 0;
+    if (!b)
+        return HL_ENOMEM;
+    int rc = hl_term_canon(t.data, t.len, &pos, b);
+    if (rc)
+        return rc;
+    if (pos != t.len)
+        return HL_EBADARG;
+    *out = hl_buf_view(b);
+    return HL_OK;
+}
+
+int hl_args_table(hl_args *a, hl_bytes t, hl_bytes *out)
+{
+    int rc = hl_args_canon(a, t, out);
+    if (rc)
+        return rc;
+    unsigned char tag = out->data[0];
+    if (tag != HL_TAG_SMALL_ATOM_UTF8 && tag != HL_TAG_ATOM_UTF8 && tag != HL_TAG_NEWER_REFERENCE)
+        return HL_EBADARG;
+    return HL_OK;
+}
+
+int hl_args_pid(hl_args *a, hl_bytes t, hl_bytes *out)
+{
+    int rc = hl_args_canon(a, t, out);
+    if (rc)
+        return rc;
+    return hl_term_is_pid(out->data, out->len) ? HL_OK : HL_EBADARG;
+}
+
+typedef struct {
+    hl_buf *all;        /* concatenated canonical objects */
+    size_t *ends;       /* end offset of each */
+    size_t n, cap;
+} objs_ctx;
+
+static int add_object(void *ctx, hl_bytes elem)
+{
+    objs_ctx *c = ctx;
+    size_t pos = 0, arity;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        size_t *p = realloc(c->ends, cap * sizeof *p);
+        if (!p)
+            return HL_ENOMEM;
+        c->ends = p;
+        c->cap = cap;
+    }
+    size_t start = c->all->len;
+    int rc = hl_term_canon(elem.data, elem.len, &pos, c->all);
+    if (rc)
+        return rc;
+    if (hl_term_tuple_arity(c->all->data + start, c->all->len - start, &arity) || arity == 0)
+        return HL_EBADARG;
+    c->ends[c->n++] = c->all->len;
+    return HL_OK;
+}
+
+int hl_args_objects(hl_args *a, hl_bytes t, hl_bytes **objs, size_t *n)
+{
+    size_t arity;
+    hl_buf *all = arena_new(a);
+    if (!all)
+        return HL_ENOMEM;
+    objs_ctx c = {all, NULL, 0, 0};
+    int rc;
+    if (hl_term_tuple_arity(t.data, t.len, &arity) == HL_OK)
+        rc = add_object(&c, t);
+    else
+        rc = hl_term_list_each(t.data, t.len, add_object, &c);
+    hl_buf *views = rc ? NULL : arena_new(a);
+    if (!rc && !views)
+        rc = HL_ENOMEM;
+    if (!rc && c.n && hl_buf_reserve(views, c.n * sizeof(hl_bytes)))
+        rc = HL_ENOMEM;
+    if (!rc) {
+        hl_bytes *v = (hl_bytes *)(void *)views->data;
+        size_t start = 0;
+        for (size_t i = 0; i < c.n; i++) {
+            v[i] = (hl_bytes){all->data + start, c.ends[i] - start};
+            start = c.ends[i];
+        }
+        *objs = v;
+        *n = c.n;
+    }
+    free(c.ends);
+    return rc;
+}
+
+/* {heir, none} | {heir, Pid, Data} */
+static int heir_opt(hl_args *a, hl_bytes opt, hl_heir_kind *kind, hl_bytes *heir, hl_bytes *data)
+{
+    size_t arity;
+    hl_bytes e;
+    char name[32];
+    if (hl_term_tuple_arity(opt.data, opt.len, &arity) || arity < 2 || arity > 3 ||
+        hl_term_tuple_element(opt.data, opt.len, 1, &e) ||
+        hl_term_get_atom(e.data, e.len, name, sizeof name) || strcmp(name, "heir"))
+        return HL_EBADARG;
+    (void)hl_term_tuple_element(opt.data, opt.len, 2, &e);
+    if (arity == 2) {
+        if (hl_term_get_atom(e.data, e.len, name, sizeof name) || strcmp(name, "none"))
+            return HL_EBADARG;
+        *kind = HL_HEIR_NONE;
+        *heir = *data = (hl_bytes){NULL, 0};
+        return HL_OK;
+    }
+    int rc = hl_args_pid(a, e, heir);
+    if (rc)
+        return rc;
+    (void)hl_term_tuple_element(opt.data, opt.len, 3, &e);
+    rc = hl_args_canon(a, e, data);
+    if (rc)
+        return rc;
+    *kind = HL_HEIR_PID;
+    return HL_OK;
+}
+
+typedef struct {
+    hl_args *a;
+    hl_meta *m;
+} new_ctx;
+
+static int new_atom_opt(hl_meta *m, const char *name)
+{
+    static const struct {
+        const char *name;
+        int type, access;
+    } table[] = {
+        {"set", HL_SET, -1},           {"ordered_set", HL_ORDERED_SET, -1},
+        {"bag", HL_BAG, -1},           {"duplicate_bag", HL_DUPLICATE_BAG, -1},
+        {"public", -1, HL_PUBLIC},     {"protected", -1, HL_PROTECTED},
+        {"private", -1, HL_PRIVATE},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        if (strcmp(name, table[i].name))
+            continue;
+        if (table[i].type >= 0)
+            m->type = (hl_table_type)table[i].type;
+        else
+            m->access = (hl_access)table[i].access;
+        return HL_OK;
+    }
+    if (!strcmp(name, "named_table"))
+        m->named = 1;
+    else if (strcmp(name, "compressed")) /* compression is LMDB's business: accepted */
+        return HL_EBADARG;
+    return HL_OK;
+}
+
+static int new_opt(void *ctx, hl_bytes opt)
+{
+    new_ctx *c = ctx;
+    char name[32];
+    size_t arity;
+    hl_bytes e;
+    int64_t k;
+    if (hl_term_get_atom(opt.data, opt.len, name, sizeof name) == HL_OK)
+        return new_atom_opt(c->m, name);
+    if (hl_term_tuple_arity(opt.data, opt.len, &arity) || arity < 2 ||
+        hl_term_tuple_element(opt.data, opt.len, 1, &e) ||
+        hl_term_get_atom(e.data, e.len, name, sizeof name))
+        return HL_EBADARG;
+    if (!strcmp(name, "heir"))
+        return heir_opt(c->a, opt, &c->m->own.heir_kind, &c->m->own.heir, &c->m->own.heir_data);
+    (void)hl_term_tuple_element(opt.data, opt.len, 2, &e);
+    if (!strcmp(name, "keypos") && arity == 2) {
+        if (hl_term_get_int(e.data, e.len, &k) || k < 1 || k > 0xffffff)
+            return HL_EBADARG;
+        c->m->keypos = (unsigned)k;
+        return HL_OK;
+    }
+    /* Tuning hints for ETS's own locks: meaningless here, accepted. */
+    if (arity == 2 && (!strcmp(name, "read_concurrency") || !strcmp(name, "write_concurrency") ||
+                       !strcmp(name, "decentralized_counters")))
+        return HL_OK;
+    return HL_EBADARG;
+}
+
+int hl_args_new_opts(hl_args *a, hl_bytes opts, hl_meta *meta)
+{
+    new_ctx c = {a, meta};
+    return hl_term_list_each(opts.data, opts.len, new_opt, &c);
+}
+
+typedef struct {
+    hl_args *a;
+    hl_heir_kind *kind;
+    hl_bytes *heir, *data;
+    int seen;
+} heir_ctx;
+
+static int heir_list_opt(void *ctx, hl_bytes opt)
+{
+    heir_ctx *c = ctx;
+    c->seen = 1;
+    return heir_opt(c->a, opt, c->kind, c->heir, c->data);
+}
+
+int hl_args_heir_opts(hl_args *a, hl_bytes opts, hl_heir_kind *kind, hl_bytes *heir,
+                      hl_bytes *data)
+{
+    size_t arity;
+    if (hl_term_tuple_arity(opts.data, opts.len, &arity) == HL_OK)
+        return heir_opt(a, opts, kind, heir, data);
+    heir_ctx c = {a, kind, heir, data, 0};
+    int rc = hl_term_list_each(opts.data, opts.len, heir_list_opt, &c);
+    return rc ? rc : (c.seen ? HL_OK : HL_EBADARG);
+}

@@ -1,0 +1,103 @@
+/*
+ * hl_proto_info.c: ets:info/1,2 replies (see hl_proto_info.h).
+ *
+ * Every item is produced by one function so that info/1 (all items) and
+ * info/2 (one item) can never disagree.
+ */
+#include "hl_proto_info.h"
+
+#include "hl_term.h"
+
+#include <string.h>
+
+typedef struct {
+    hl_proto *p;
+    hl_bytes tab;
+    const hl_meta *m;
+    const hl_table_stats *st;
+} info_ctx;
+
+static int atom(hl_buf *b, const char *s)
+{
+    return hl_term_put_atom(b, s, strlen(s));
+}
+
+static int pid_or_self(info_ctx *c, hl_buf *b, hl_bytes pid)
+{
+    if (!pid.len)
+        pid = hl_dist_self_pid(c->p->dm->dist);
+    return hl_buf_append(b, pid.data, pid.len);
+}
+
+static int item_value(info_ctx *c, const char *item, hl_buf *b)
+{
+    static const char *types[] = {"set", "ordered_set", "bag", "duplicate_bag"};
+    static const char *access[] = {"protected", "public", "private"};
+    const hl_meta *m = c->m;
+    if (!strcmp(item, "id") || !strcmp(item, "name"))
+        return hl_buf_append(b, c->tab.data, c->tab.len);
+    if (!strcmp(item, "named_table"))
+        return atom(b, m->named ? "true" : "false");
+    if (!strcmp(item, "type"))
+        return atom(b, types[m->type]);
+    if (!strcmp(item, "keypos"))
+        return hl_term_put_int(b, m->keypos);
+    if (!strcmp(item, "protection"))
+        return atom(b, access[m->access]);
+    if (!strcmp(item, "owner"))
+        return pid_or_self(c, b, m->own.owner);
+    if (!strcmp(item, "heir")) {
+        if (m->own.heir_kind == HL_HEIR_NONE)
+            return atom(b, "none");
+        return pid_or_self(c, b, m->own.heir_kind == HL_HEIR_PID ? m->own.heir : (hl_bytes){0});
+    }
+    if (!strcmp(item, "size"))
+        return hl_term_put_int(b, (int64_t)c->st->size);
+    if (!strcmp(item, "memory"))
+        return hl_term_put_int(b, (int64_t)(c->st->memory_bytes / sizeof(void *)));
+    if (!strcmp(item, "memory_bytes"))
+        return hl_term_put_int(b, (int64_t)c->st->memory_bytes);
+    if (!strcmp(item, "node"))
+        return atom(b, c->p->node_name);
+    if (!strcmp(item, "held_by_heirloom"))
+        return atom(b, m->own.owner.len ? "false" : "true");
+    if (!strcmp(item, "compressed") || !strcmp(item, "read_concurrency") ||
+        !strcmp(item, "write_concurrency") || !strcmp(item, "decentralized_counters"))
+        return atom(b, "false");
+    return HL_EBADARG;
+}
+
+static const char *all_items[] = {
+    "id",         "name",       "named_table", "type",           "keypos",
+    "protection", "owner",      "heir",        "size",           "memory",
+    "node",       "compressed", "read_concurrency", "write_concurrency",
+    "decentralized_counters", "held_by_heirloom", "memory_bytes",
+};
+
+int hl_proto_info(hl_proto *p, hl_bytes tab, const char *item, hl_buf *out)
+{
+    hl_meta m = {0};
+    hl_table_stats st = {0};
+    int rc = hl_store_get_meta(p->dm->store, tab, &m);
+    if (!rc)
+        rc = hl_store_stats(p->dm->store, tab, &st);
+    if (rc == HL_ENOTABLE)
+        return atom(out, "undefined");
+    info_ctx c = {p, tab, &m, &st};
+    size_t n = sizeof all_items / sizeof all_items[0];
+    if (!rc && item)
+        rc = item_value(&c, item, out);
+    if (!rc && !item)
+        rc = hl_term_put_list_header(out, n);
+    for (size_t i = 0; !rc && !item && i < n; i++) {
+        rc = hl_term_put_tuple_header(out, 2);
+        if (!rc)
+            rc = atom(out, all_items[i]);
+        if (!rc)
+            rc = item_value(&c, all_items[i], out);
+    }
+    if (!rc && !item)
+        rc = hl_term_put_nil(out);
+    hl_meta_free(&m);
+    return rc;
+}
