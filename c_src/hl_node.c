@@ -109,14 +109,10 @@ static void run_request(hl_node *n, hl_bytes caller, hl_bytes tag, hl_bytes requ
                         const hl_liveness *known)
 {
     hl_buf out = {0}, target = {0};
-    hl_bytes probe = {NULL, 0};
-    size_t pos = 0;
-    int rc = hl_proto_handle(&n->proto, caller, request, known, &out, &probe);
+    int rc = hl_proto_handle(&n->proto, caller, request, known, &out, &target);
     if (rc == HL_PROTO_PROBE && !known) {
         uint64_t id = ++n->next_probe;
-        rc = hl_term_canon(probe.data, probe.len, &pos, &target);
-        if (!rc)
-            rc = park(n, caller, tag, request, id);
+        rc = park(n, caller, tag, request, id);
         if (!rc) {
             rc = hl_watch_probe(n->watch, hl_buf_view(&target), id);
             if (rc == HL_ENOPROC) /* not connected: dead to us, answer now */

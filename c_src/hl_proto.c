@@ -22,7 +22,7 @@ typedef struct {
     size_t nargs;
     const hl_liveness *known;
     hl_buf *reply;
-    hl_bytes *probe;
+    hl_buf *probe;
     hl_args arena;
     hl_bytes owned_by; /* set with HL_EOWNED */
 } req;
@@ -213,6 +213,12 @@ static int h_all(req *r)
     return rc;
 }
 
+/* Ask the caller to find out whether pid is alive and run the request again. */
+static int want_probe(req *r, hl_bytes pid)
+{
+    return hl_buf_append(r->probe, pid.data, pid.len) ? HL_ENOMEM : HL_PROTO_PROBE;
+}
+
 static int h_give_away(req *r)
 {
     hl_bytes tab, target, gift;
@@ -229,10 +235,8 @@ static int h_give_away(req *r)
     hl_meta_free(&m);
     if (rc)
         return rc;
-    if (!r->known || !hl_bytes_eq(r->known->pid, target)) {
-        *r->probe = r->args[1];
-        return HL_PROTO_PROBE;
-    }
+    if (!r->known || !hl_bytes_eq(r->known->pid, target))
+        return want_probe(r, target);
     hl_own_event ev = {.type = HL_OWN_GIVE_AWAY, .caller = r->caller, .target = target,
                        .target_alive = r->known->alive, .gift = gift};
     hl_own_result res;
@@ -268,6 +272,14 @@ static int h_claim(req *r)
         rc = hl_args_canon(&r->arena, r->args[0], &tab);
     if (!rc)
         rc = hl_dm_event(r->p->dm, tab, &ev, &res);
+    if (!rc && res.err == HL_EOWNED && r->known && hl_bytes_eq(r->known->pid, res.owned_by) &&
+        !r->known->alive) {
+        /* The owner is dead; its monitor's message is still on its way. */
+        hl_dm_pid_down(r->p->dm, res.owned_by);
+        rc = hl_dm_event(r->p->dm, tab, &ev, &res);
+    } else if (!rc && res.err == HL_EOWNED && !r->known) {
+        return want_probe(r, res.owned_by);
+    }
     if (rc == HL_ENOTABLE) {
         hl_meta m = {.type = HL_SET, .keypos = 1, .access = HL_PROTECTED};
         m.own.owner = r->caller;
@@ -384,7 +396,7 @@ static int put_error(req *r, int err)
 }
 
 int hl_proto_handle(hl_proto *p, hl_bytes caller, hl_bytes t, const hl_liveness *known,
-                    hl_buf *reply, hl_bytes *probe)
+                    hl_buf *reply, hl_buf *probe)
 {
     char verb[64];
     req r = {.p = p, .caller = caller, .known = known, .reply = reply, .probe = probe};

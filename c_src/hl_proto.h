@@ -8,7 +8,8 @@
  * reason atoms.
  *
  * Some requests need to know whether a process is alive before they can be
- * answered (give_away's target). Then hl_proto_handle returns HL_PROTO_PROBE
+ * answered (give_away's target; the owner a claim finds, which may have
+ * died a moment ago without its monitor's message having arrived yet). Then hl_proto_handle returns HL_PROTO_PROBE
  * with the pid to probe; the caller probes it and calls again with the
  * answer in `known`.
  */
@@ -32,11 +33,11 @@ typedef struct {
 
 /*
  * Handle one request from caller (canonical pid). On HL_OK the reply term
- * (no version byte) has been appended to reply. On HL_PROTO_PROBE *probe
- * holds a view into req of the pid to probe (reply untouched). Other
+ * (no version byte) has been appended to reply. On HL_PROTO_PROBE the
+ * canonical pid to probe has been appended to probe (reply untouched). Other
  * returns: HL_ENOMEM only; every other failure is an {error, _} reply.
  */
 int hl_proto_handle(hl_proto *p, hl_bytes caller, hl_bytes req, const hl_liveness *known,
-                    hl_buf *reply, hl_bytes *probe);
+                    hl_buf *reply, hl_buf *probe);
 
 #endif
