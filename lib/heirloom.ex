@@ -1,0 +1,103 @@
+defmodule Heirloom do
+  @moduledoc """
+  ETS-like tables that outlive their owner process, the BEAM VM, and the
+  `heirloom_node` C node that holds them.
+
+  The functions mirror `:ets` (same names, arguments and return values) and
+  delegate to the Erlang API `:heirloom`, which talks to the C node with plain
+  `GenServer.call/3`. Where `:ets` raises `ArgumentError`, so do these; the
+  C node's reason (`:no_table`, `:access`, `:not_owner`, ...) is in the
+  message. `call/1,2` is the non-raising variant: it returns `{:error, reason}`.
+
+  The DataMaster verb is `claim/2`: a server's `init/1` calls it to get its
+  table back (with every row) after a crash, or to create it the first time.
+
+      {:ok, :users} = Heirloom.claim(:users, [:set, :public])
+      true = Heirloom.insert(:users, {1, "ada"})
+      [{1, "ada"}] = Heirloom.lookup(:users, 1)
+  """
+
+  @type tab :: atom() | reference()
+
+  @doc "The C node calls go to (application env `:heirloom, :node`)."
+  @spec node() :: node()
+  defdelegate node(), to: :heirloom
+
+  @doc "Point this VM's calls at another C node."
+  @spec set_node(node()) :: :ok
+  defdelegate set_node(node), to: :heirloom
+
+  @doc "Send a raw request `{verb, args...}`; returns `{:error, reason}` instead of raising."
+  @spec call(term()) :: term()
+  defdelegate call(request), to: :heirloom
+  @spec call(node(), term()) :: term()
+  defdelegate call(node, request), to: :heirloom
+
+  @doc "Like `:ets.new/2`. Without a heir option the C node is the heir."
+  @spec new(atom(), list()) :: tab()
+  defdelegate new(name, opts), to: :heirloom
+
+  @doc "Like `:ets.insert/2`."
+  @spec insert(tab(), tuple() | [tuple()]) :: true
+  defdelegate insert(tab, objects), to: :heirloom
+
+  @doc "Like `:ets.insert_new/2`."
+  @spec insert_new(tab(), tuple() | [tuple()]) :: boolean()
+  defdelegate insert_new(tab, objects), to: :heirloom
+
+  @doc "Like `:ets.lookup/2`."
+  @spec lookup(tab(), term()) :: [tuple()]
+  defdelegate lookup(tab, key), to: :heirloom
+
+  @doc "Like `:ets.member/2`."
+  @spec member(tab(), term()) :: boolean()
+  defdelegate member(tab, key), to: :heirloom
+
+  @doc "Like `:ets.delete/1`: deletes the table."
+  @spec delete(tab()) :: true
+  defdelegate delete(tab), to: :heirloom
+
+  @doc "Like `:ets.delete/2`: deletes the object with `key`."
+  @spec delete(tab(), term()) :: true
+  defdelegate delete(tab, key), to: :heirloom
+
+  @doc "Like `:ets.delete_all_objects/1`."
+  @spec delete_all_objects(tab()) :: true
+  defdelegate delete_all_objects(tab), to: :heirloom
+
+  @doc "Like `:ets.info/1`; `nil`-free: returns `:undefined` for no table, as ETS does."
+  @spec info(tab()) :: keyword() | :undefined
+  defdelegate info(tab), to: :heirloom
+
+  @doc "Like `:ets.info/2`."
+  @spec info(tab(), atom()) :: term()
+  defdelegate info(tab, item), to: :heirloom
+
+  @doc "Like `:ets.all/0`: the tables the C node holds."
+  @spec all() :: [tab()]
+  defdelegate all(), to: :heirloom
+
+  @doc "Like `:ets.tab2list/1`."
+  @spec tab2list(tab()) :: [tuple()]
+  defdelegate tab2list(tab), to: :heirloom
+
+  @doc "Like `:ets.give_away/3`; the receiver gets `{:\"ETS-TRANSFER\", tab, from, gift}`."
+  @spec give_away(tab(), pid(), term()) :: true
+  defdelegate give_away(tab, pid, gift), to: :heirloom
+
+  @doc "Like `:ets.setopts/2` (heir options)."
+  @spec setopts(tab(), term()) :: true
+  defdelegate setopts(tab, opts), to: :heirloom
+
+  @doc """
+  Own table `name`: create it with `opts`, or take it back from the C node
+  that held it since its previous owner died. `{:error, {:owned_by, pid}}`
+  while another live process owns it.
+  """
+  @spec claim(atom(), list()) :: {:ok, atom()} | {:error, term()}
+  defdelegate claim(name, opts), to: :heirloom
+
+  @doc "`:pong` when the C node answers."
+  @spec ping() :: :pong
+  defdelegate ping(), to: :heirloom
+end

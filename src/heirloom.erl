@@ -1,0 +1,132 @@
+%% @doc Heirloom: ETS-like tables that outlive their owner, the BEAM VM and
+%% the C node that holds them.
+%%
+%% The functions mirror `ets' (same names, arguments and return values) and
+%% talk to a `heirloom_node' C node with plain `gen_server:call/3': the
+%% request for `ets:F(A1, ..., An)' is `{F, A1, ..., An}'. Where ETS raises
+%% `badarg', these raise `badarg' too, with the C node's reason available
+%% through `erl_error' (`no_table', `access', `not_owner', ...). `call/1,2'
+%% is the non-raising variant: it returns `{error, Reason}' instead.
+%%
+%% The C node is found through the application environment key `node'
+%% (default `heirloom@127.0.0.1'), or given explicitly to `call/2'.
+-module(heirloom).
+
+-export([new/2, insert/2, insert_new/2, lookup/2, member/2, delete/1, delete/2,
+         delete_all_objects/1, info/1, info/2, all/0, tab2list/1, give_away/3,
+         setopts/2, claim/2, ping/0, store_info/0]).
+-export([call/1, call/2, call/3, node/0, set_node/1, format_error/2]).
+
+-type tab() :: atom() | reference().
+-type reason() :: atom() | {owned_by, pid()}.
+-export_type([tab/0, reason/0]).
+
+%% @doc The C node that calls without an explicit node go to.
+-spec node() -> node().
+node() ->
+    application:get_env(heirloom, node, 'heirloom@127.0.0.1').
+
+%% @doc Point this VM's calls at another C node.
+-spec set_node(node()) -> ok.
+set_node(Node) when is_atom(Node) ->
+    application:set_env(heirloom, node, Node).
+
+%% @doc Send a raw request to the default C node; never raises for
+%% `{error, _}' replies. Exits like `gen_server:call/3' if the node is down.
+-spec call(term()) -> term().
+call(Request) ->
+    call(?MODULE:node(), Request).
+
+-spec call(node(), term()) -> term().
+call(Node, Request) ->
+    call(Node, Request, application:get_env(heirloom, timeout, 5000)).
+
+-spec call(node(), term(), timeout()) -> term().
+call(Node, Request, Timeout) ->
+    gen_server:call({heirloom, Node}, Request, Timeout).
+
+%% @doc Like `ets:new/2'. Options: `set' (the only type so far), `public',
+%% `protected', `private', `named_table', `{keypos, K}', `{heir, Pid, Data}',
+%% `{heir, none}'. Without a heir option the C node is the heir.
+-spec new(atom(), [term()]) -> tab().
+new(Name, Opts) -> checked([Name, Opts], {new, Name, Opts}).
+
+-spec insert(tab(), tuple() | [tuple()]) -> true.
+insert(Tab, Objects) -> checked([Tab, Objects], {insert, Tab, Objects}).
+
+-spec insert_new(tab(), tuple() | [tuple()]) -> boolean().
+insert_new(Tab, Objects) -> checked([Tab, Objects], {insert_new, Tab, Objects}).
+
+-spec lookup(tab(), term()) -> [tuple()].
+lookup(Tab, Key) -> checked([Tab, Key], {lookup, Tab, Key}).
+
+-spec member(tab(), term()) -> boolean().
+member(Tab, Key) -> checked([Tab, Key], {member, Tab, Key}).
+
+-spec delete(tab()) -> true.
+delete(Tab) -> checked([Tab], {delete, Tab}).
+
+-spec delete(tab(), term()) -> true.
+delete(Tab, Key) -> checked([Tab, Key], {delete, Tab, Key}).
+
+-spec delete_all_objects(tab()) -> true.
+delete_all_objects(Tab) -> checked([Tab], {delete_all_objects, Tab}).
+
+%% @doc Like `ets:info/1': a property list, or `undefined' for no table.
+%% Heirloom adds `held_by_heirloom' and `memory_bytes'; `memory' is in words.
+-spec info(tab()) -> [{atom(), term()}] | undefined.
+info(Tab) -> checked([Tab], {info, Tab}).
+
+-spec info(tab(), atom()) -> term().
+info(Tab, Item) -> checked([Tab, Item], {info, Tab, Item}).
+
+-spec all() -> [tab()].
+all() -> checked([], {all}).
+
+-spec tab2list(tab()) -> [tuple()].
+tab2list(Tab) -> checked([Tab], {tab2list, Tab}).
+
+%% @doc Like `ets:give_away/3': the receiver gets
+%% `{'ETS-TRANSFER', Tab, FromPid, GiftData}'.
+-spec give_away(tab(), pid(), term()) -> true.
+give_away(Tab, Pid, Gift) -> checked([Tab, Pid, Gift], {give_away, Tab, Pid, Gift}).
+
+%% @doc Like `ets:setopts/2' (heir options only, as in ETS).
+-spec setopts(tab(), term()) -> true.
+setopts(Tab, Opts) -> checked([Tab, Opts], {setopts, Tab, Opts}).
+
+%% @doc The DataMaster verb: own table `Name', creating it with `Opts' if
+%% it does not exist, or taking it back from the C node if it holds it (after
+%% the previous owner died, or after a restart of the C node). Returns
+%% `{ok, Name}' or `{error, {owned_by, Pid}}' when a live process owns it.
+-spec claim(atom(), [term()]) -> {ok, atom()} | {error, reason()}.
+claim(Name, Opts) -> call({claim, Name, Opts}).
+
+-spec ping() -> pong.
+ping() -> call(ping).
+
+%% @doc Where the C node keeps its store, and its own pid.
+-spec store_info() -> [{atom(), term()}].
+store_info() -> call(store_info).
+
+checked(Args, Request) ->
+    case call(Request) of
+        {error, Reason} -> erlang:error(badarg, Args, [{error_info, #{module => ?MODULE, cause => Reason}}]);
+        Reply -> Reply
+    end.
+
+%% @private Messages for erl_error / Elixir's ArgumentError.
+format_error(_Reason, [{_M, _F, _As, Info} | _]) ->
+    ErrorInfo = proplists:get_value(error_info, Info, #{}),
+    Cause = maps:get(cause, ErrorInfo, badarg),
+    #{general => describe(Cause)}.
+
+describe(no_table) -> "the table identifier does not refer to an existing Heirloom table";
+describe(access) -> "the table's access mode does not allow this process to do that";
+describe(not_owner) -> "only the owner of the table may do that";
+describe(already_exists) -> "a table with that name already exists";
+describe(not_supported) -> "Heirloom does not support that option yet";
+describe(full) -> "the store is full (raise the C node's --map-size)";
+describe(unknown_request) -> "the C node does not know that request";
+describe({owned_by, Pid}) -> io_lib:format("the table is owned by ~p", [Pid]);
+describe(Other) -> io_lib:format("~p", [Other]).

@@ -1,0 +1,59 @@
+defmodule Heirloom.CliTest do
+  # Start-up errors print one clear line and exit non-zero.
+  use ExUnit.Case, async: true
+
+  alias HeirloomTest.CNode
+
+  defp run(args) do
+    System.cmd(CNode.exe(), args, stderr_to_stdout: true)
+  end
+
+  defp base_args(name) do
+    ["--name", "#{HeirloomTest.unique_node(name)}", "--cookie", "c"]
+  end
+
+  test "--help and --version" do
+    {out, 0} = run(["--help"])
+    assert out =~ "--cookie-file"
+    {out, 0} = run(["--version"])
+    assert out =~ ~r/heirloom_node \d+\.\d+\.\d+/
+  end
+
+  test "an unknown option fails" do
+    {_, code} = run(["--bogus"])
+    assert code != 0
+  end
+
+  test "a missing cookie file fails with one line" do
+    {out, code} = run(["--cookie-file", "/nonexistent/cookie", "--dir", HeirloomTest.tmp_dir("x")])
+    assert code != 0
+    assert out =~ "cannot read cookie file /nonexistent/cookie"
+    assert length(String.split(String.trim(out), "\n")) == 1
+  end
+
+  test "an unwritable store directory fails with one line" do
+    file = Path.join(HeirloomTest.tmp_dir("f"), "plainfile")
+    File.write!(file, "x")
+    {out, code} = run(base_args("dirfail") ++ ["--dir", Path.join(file, "sub")])
+    assert code != 0
+    assert out =~ "store directory"
+  end
+
+  test "a port in use fails with one line" do
+    {:ok, s} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
+    {:ok, port} = :inet.port(s)
+
+    {out, code} =
+      run(base_args("portfail") ++ ["--port", "#{port}", "--dir", HeirloomTest.tmp_dir("p")])
+
+    :gen_tcp.close(s)
+    assert code != 0
+    assert out =~ "cannot listen"
+  end
+
+  test "a bad --sync mode fails" do
+    {out, code} = run(base_args("sync") ++ ["--sync", "sometimes"])
+    assert code != 0
+    assert out =~ "--sync"
+  end
+end
