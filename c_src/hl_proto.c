@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     hl_proto *p;
@@ -316,7 +317,13 @@ static int h_info(req *r)
 static int h_store_info(req *r)
 {
     hl_buf *b = r->reply;
-    int rc = hl_term_put_list_header(b, 2);
+    int rc = hl_term_put_list_header(b, 3);
+    if (!rc)
+        rc = hl_term_put_tuple_header(b, 2);
+    if (!rc)
+        rc = put_atom(b, "os_pid");
+    if (!rc)
+        rc = hl_term_put_int(b, (int64_t)getpid());
     if (!rc)
         rc = hl_term_put_tuple_header(b, 2);
     if (!rc)

@@ -19,6 +19,18 @@ defmodule Heirloom do
 
   @type tab :: atom() | reference()
 
+  @doc """
+  The embedded default, for a supervision tree: `{Heirloom, opts}` makes sure
+  a C node answers at `opts[:node]` (default `:"heirloom@127.0.0.1"`),
+  starting `priv/heirloom_node` detached when none does (`start: :auto`, the
+  default; `:never` only connects). Other options: `:dir` (store directory),
+  `:args` (extra C node arguments). A C node left running by a VM that
+  crashed is found again by name. See `:heirloom_embedded`.
+  """
+  def child_spec(opts) do
+    %{id: __MODULE__, start: {:heirloom_embedded, :start_link, [opts]}, type: :worker}
+  end
+
   @doc "The C node calls go to (application env `:heirloom, :node`)."
   @spec node() :: node()
   defdelegate node(), to: :heirloom
