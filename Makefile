@@ -95,7 +95,7 @@ mixtest: all
 test: ctest mixtest
 
 demo: all
-	$(Q)mix run --no-halt examples/demo.exs
+	$(Q)mix run examples/demo/demo.exs
 
 bench: all
 	$(Q)MIX_ENV=test mix run bench/run.exs

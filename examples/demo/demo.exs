@@ -1,0 +1,123 @@
+# The survive-the-fire demo (`make demo`). This script is the narrator: it
+# runs the application in separate BEAM VMs (real OS processes) and kills
+# things for real: the server, the whole VM (kill -9), and the C node itself.
+rows = String.to_integer(System.get_env("DEMO_ROWS", "1000000"))
+batch = 10_000
+batch_delay_ms = String.to_integer(System.get_env("DEMO_BATCH_DELAY_MS", "10"))
+cnode = :"heirloom_demo@127.0.0.1"
+table = :customers
+dir = "/dev/shm/heirloom/#{cnode}"
+
+defmodule Demo do
+  def say(s), do: IO.puts(s)
+  def ms(us), do: :io_lib.format("~.1f ms", [us / 1000]) |> to_string()
+  def s(us), do: :io_lib.format("~.1f s", [us / 1_000_000]) |> to_string()
+
+  def sh(cmd), do: System.cmd("sh", ["-c", cmd], stderr_to_stdout: true)
+
+  def start_vm(label, modules) do
+    paths = Enum.flat_map(:code.get_path(), fn p -> [~c"-pa", p] end)
+    name = ~c"demo_#{label}_#{System.unique_integer([:positive])}"
+
+    {:ok, _, node} =
+      :peer.start(%{name: name, host: ~c"127.0.0.1", longnames: true,
+        args: [~c"-setcookie", Atom.to_charlist(Node.get_cookie()) | paths]})
+
+    for {mod, bin} <- modules, do: {:module, ^mod} = :erpc.call(node, :code, :load_binary, [mod, ~c"#{mod}", bin])
+    os_pid = node |> :erpc.call(:os, :getpid, []) |> List.to_integer()
+    {node, os_pid}
+  end
+
+  def progress(done, total) do
+    width = 40
+    filled = div(done * width, total)
+    IO.write("\r  [#{String.duplicate("#", filled)}#{String.duplicate(".", width - filled)}] #{done}/#{total}")
+  end
+
+  def kill9(os_pid), do: sh("kill -9 #{os_pid}")
+
+  def wait_dead(os_pid) do
+    case sh("kill -0 #{os_pid}") do
+      {_, 0} -> Process.sleep(5); wait_dead(os_pid)
+      _ -> :ok
+    end
+  end
+end
+
+# --- set-up: a fresh demo C node, so the first load really is a load ---------
+Demo.sh("epmd -daemon")
+{:ok, _} = Node.start(:"heirloom_demo_narrator_#{System.os_time(:millisecond)}@127.0.0.1", :longnames)
+Node.set_cookie(:"heirloom_demo_#{System.os_time(:millisecond)}")
+Demo.sh("pkill -9 -f 'heirloom_nod[e] --name #{cnode}'")
+File.rm_rf!(dir)
+modules = Enum.flat_map(["examples/data_backup/data_backup.ex", "examples/demo/demo_app.ex"], &Code.compile_file/1)
+
+Demo.say("\n== Heirloom: surviving the fire ==")
+Demo.say("A server loads #{rows} customer records from a slow source into a table, then we burn things down.\n")
+
+{vm1, vm1_os} = Demo.start_vm("app1", modules)
+:ok = :erpc.call(vm1, DemoApp, :start, [cnode, table])
+cnode_os = :erpc.call(vm1, :heirloom_embedded, :os_pid, [])
+Demo.say("1. App VM started (OS pid #{vm1_os}); it started its own C node #{cnode} (OS pid #{cnode_os}).")
+
+Demo.say("2. Loading from the slow source (#{batch_delay_ms} ms per #{batch} rows):")
+t0 = System.monotonic_time(:microsecond)
+for i <- 1..rows//batch do
+  j = min(i + batch - 1, rows)
+  :erpc.call(vm1, fn -> DataBackup.Server.insert_many(DemoApp.fetch_batch(i, j, batch_delay_ms)) end, 60_000)
+  Demo.progress(j, rows)
+end
+reload_us = System.monotonic_time(:microsecond) - t0
+IO.puts("")
+Demo.say("   loaded in #{Demo.s(reload_us)}: this is what every crash costs without Heirloom.")
+
+lookups = :erpc.call(vm1, fn ->
+  t = System.monotonic_time(:microsecond)
+  ok = Enum.all?(1..10_000, fn _ -> k = :rand.uniform(rows); DemoApp.safe_get(k) end)
+  {ok, System.monotonic_time(:microsecond) - t}
+end, 60_000)
+{true, lookup_us} = lookups
+Demo.say("3. Serving: 10,000 random lookups through the server in #{Demo.ms(lookup_us)}.")
+
+server_us = :erpc.call(vm1, fn ->
+  old = Process.whereis(DataBackup.Server)
+  t = System.monotonic_time(:microsecond)
+  Process.exit(old, :kill)
+  DemoApp.time_until(fn -> Process.whereis(DataBackup.Server) not in [nil, old] and DemoApp.safe_get(rows) end, t)
+end, 60_000)
+Demo.say("4. Server killed (:kill). The supervisor restarted it; it claimed the table back and served row #{rows} after #{Demo.ms(server_us)}.")
+
+Demo.say("5. kill -9 of the whole app VM (OS pid #{vm1_os}) ...")
+Demo.kill9(vm1_os)
+Demo.wait_dead(vm1_os)
+t_vm = System.monotonic_time(:microsecond)
+{vm2, vm2_os} = Demo.start_vm("app2", modules)
+:ok = :erpc.call(vm2, DemoApp, :start, [cnode, table])
+true = :erpc.call(vm2, DemoApp, :safe_get, [rows])
+vm_us = System.monotonic_time(:microsecond) - t_vm
+size = :erpc.call(vm2, Heirloom, :info, [table, :size])
+same_cnode = :erpc.call(vm2, :heirloom_embedded, :os_pid, []) == cnode_os
+Demo.say("   a new VM (OS pid #{vm2_os}) started, found the same C node (#{same_cnode}), claimed #{size} rows and served one #{Demo.ms(vm_us)} after the kill (VM boot included).")
+
+Demo.say("6. kill -9 of the C node itself (OS pid #{cnode_os}) ...")
+t_c = System.monotonic_time(:microsecond)
+Demo.kill9(cnode_os)
+Demo.wait_dead(cnode_os)
+c_us = :erpc.call(vm2, DemoApp, :time_until, [fn -> DemoApp.safe_get(rows) end, t_c], 60_000)
+new_cnode = :erpc.call(vm2, :heirloom_embedded, :os_pid, [])
+size2 = :erpc.call(vm2, Heirloom, :info, [table, :size])
+Demo.say("   the app restarted it (new OS pid #{new_cnode}); its LMDB store still had #{size2} rows; first lookup #{Demo.ms(c_us)} after the kill.")
+
+Demo.say("\n| crash | reload from the source | Heirloom recovery | faster by |")
+Demo.say("|---|---|---|---|")
+for {what, us} <- [{"server killed (:kill)", server_us}, {"BEAM VM kill -9 (incl. new VM boot)", vm_us}, {"C node kill -9", c_us}] do
+  Demo.say("| #{what} | #{Demo.s(reload_us)} | #{Demo.ms(us)} | #{round(reload_us / max(us, 1))}x |")
+end
+
+# --- clean up what the demo started --------------------------------------------
+Demo.kill9(vm2_os)
+Demo.kill9(new_cnode)
+File.rm_rf!(dir)
+File.rm(dir <> ".cookie")
+File.rm(dir <> ".log")
+Demo.say("\nDemo finished; its VMs and C node are stopped and its store removed.")
