@@ -16,6 +16,7 @@
          delete_all_objects/1, info/1, info/2, all/0, tab2list/1, give_away/3,
          setopts/2, claim/2, ping/0, store_info/0]).
 -export([call/1, call/2, call/3, node/0, set_node/1, format_error/2]).
+-export([path/0, forget_path/1]).
 
 -type tab() :: atom() | reference().
 -type reason() :: atom() | {owned_by, pid()}.
@@ -52,22 +53,22 @@ call(Node, Request, Timeout) ->
 new(Name, Opts) -> checked([Name, Opts], {new, Name, Opts}).
 
 -spec insert(tab(), tuple() | [tuple()]) -> true.
-insert(Tab, Objects) -> checked([Tab, Objects], {insert, Tab, Objects}).
+insert(Tab, Objects) -> fast(insert, [Tab, Objects]).
 
 -spec insert_new(tab(), tuple() | [tuple()]) -> boolean().
-insert_new(Tab, Objects) -> checked([Tab, Objects], {insert_new, Tab, Objects}).
+insert_new(Tab, Objects) -> fast(insert_new, [Tab, Objects]).
 
 -spec lookup(tab(), term()) -> [tuple()].
-lookup(Tab, Key) -> checked([Tab, Key], {lookup, Tab, Key}).
+lookup(Tab, Key) -> fast(lookup, [Tab, Key]).
 
 -spec member(tab(), term()) -> boolean().
-member(Tab, Key) -> checked([Tab, Key], {member, Tab, Key}).
+member(Tab, Key) -> fast(member, [Tab, Key]).
 
 -spec delete(tab()) -> true.
 delete(Tab) -> checked([Tab], {delete, Tab}).
 
 -spec delete(tab(), term()) -> true.
-delete(Tab, Key) -> checked([Tab, Key], {delete, Tab, Key}).
+delete(Tab, Key) -> fast(delete, [Tab, Key]).
 
 -spec delete_all_objects(tab()) -> true.
 delete_all_objects(Tab) -> checked([Tab], {delete_all_objects, Tab}).
@@ -109,10 +110,78 @@ ping() -> call(ping).
 -spec store_info() -> [{atom(), term()}].
 store_info() -> call(store_info).
 
-checked(Args, Request) ->
-    case call(Request) of
-        {error, Reason} -> erlang:error(badarg, Args, [{error_info, #{module => ?MODULE, cause => Reason}}]);
+%% @doc Which path calls from this VM take to the default C node's data:
+%% `nif' (the store is on this host and the NIF opened it) or `cnode'. The
+%% application env key `path' (`auto', the default, or `cnode') can force
+%% the C node path.
+-spec path() -> nif | cnode.
+path() ->
+    case local(?MODULE:node()) of
+        {nif, _} -> nif;
+        cnode -> cnode
+    end.
+
+%% @doc Forget the path decided for Node (after it restarted elsewhere, say).
+-spec forget_path(node()) -> ok.
+forget_path(Node) ->
+    _ = persistent_term:erase({?MODULE, path, Node}),
+    ok.
+
+%% The NIF answers exactly what the C node answers, {error, R} included.
+fast(F, Args) ->
+    case local(?MODULE:node()) of
+        {nif, Env} -> raise_on_error(Args, nif_call(F, Env, Args));
+        cnode -> checked(Args, list_to_tuple([F | Args]))
+    end.
+
+nif_call(lookup, Env, [Tab, Key]) ->
+    case heirloom_nif:lookup(Env, Tab, Key) of
+        dirty -> heirloom_nif:lookup_dirty(Env, Tab, Key);
         Reply -> Reply
+    end;
+nif_call(F, Env, Args) ->
+    apply(heirloom_nif, F, [Env | Args]).
+
+local(Node) ->
+    Key = {?MODULE, path, Node},
+    case persistent_term:get(Key, undefined) of
+        undefined ->
+            Path = choose_path(Node),
+            persistent_term:put(Key, Path),
+            Path;
+        Path ->
+            Path
+    end.
+
+choose_path(Node) ->
+    Wanted = application:get_env(heirloom, path, auto),
+    try
+        true = Wanted =:= auto andalso same_host(Node),
+        {module, heirloom_nif} = code:ensure_loaded(heirloom_nif),
+        Info = call(Node, store_info),
+        Dir = proplists:get_value(dir, Info),
+        true = filelib:is_dir(Dir),
+        {ok, Env} = heirloom_nif:open(Dir),
+        {nif, Env}
+    catch
+        _:_ -> cnode
+    end.
+
+same_host(Node) ->
+    [_, Host] = string:split(atom_to_list(Node), "@"),
+    Mine = case string:split(atom_to_list(erlang:node()), "@") of
+               [_, H] -> H;
+               _ -> undefined
+           end,
+    lists:member(Host, ["127.0.0.1", "localhost", net_adm:localhost(), Mine]).
+
+checked(Args, Request) ->
+    raise_on_error(Args, call(Request)).
+
+raise_on_error(Args, Reply) ->
+    case Reply of
+        {error, Reason} -> erlang:error(badarg, Args, [{error_info, #{module => ?MODULE, cause => Reason}}]);
+        _ -> Reply
     end.
 
 %% @private Messages for erl_error / Elixir's ArgumentError.

@@ -60,6 +60,8 @@ handle_call(_Req, _From, St) -> {reply, {error, unknown_request}, St}.
 handle_cast(_Msg, St) -> {noreply, St}.
 
 handle_info({nodedown, Node, _}, #st{node = Node} = St) ->
+    %% It may come back with another store directory: decide the path again.
+    heirloom:forget_path(Node),
     erlang:send_after(?RETRY_MS, self(), reconnect),
     {noreply, St};
 handle_info(reconnect, St) ->

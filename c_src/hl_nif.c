@@ -1,0 +1,383 @@
+/*
+ * hl_nif.c: heirloom_nif, the same-host fast path into the C node's store.
+ *
+ * The NIF opens the C node's LMDB environment inside the BEAM and serves
+ * lookups and writes with no network hop. It goes through hl_store, so the
+ * owner and access rules are checked against the table's meta inside the
+ * very LMDB transaction that does the work; the C node changes ownership in
+ * write transactions of its own, and LMDB serialises writers across
+ * processes, so a racing give_away can never let a non-owner write.
+ *
+ * LMDB forbids opening one environment twice in a process, so environments
+ * are shared through a small registry keyed by directory, and a resource
+ * (one per open/1 call) holds a reference to its entry.
+ *
+ * Scheduling: reads of small objects run on normal schedulers (a lookup is
+ * a B-tree walk in mapped memory and a decode, about a microsecond). Every
+ * write runs on a dirty I/O scheduler, because it may wait for LMDB's writer
+ * lock while the C node commits a large transaction. A read that finds an
+ * object over HL_NIF_DIRTY_BYTES returns `dirty` and the Erlang side repeats
+ * it on the dirty variant, so a normal scheduler never decodes megabytes.
+ */
+#include <erl_nif.h>
+
+#include "hl_store.h"
+#include "hl_term.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HL_NIF_DIRTY_BYTES 65536
+
+typedef struct env_entry {
+    struct env_entry *next;
+    char *dir;
+    hl_store *store;
+    int refs;
+} env_entry;
+
+typedef struct {
+    env_entry *e;
+} env_res;
+
+static ErlNifResourceType *env_type;
+static ErlNifMutex *registry_lock;
+static env_entry *registry;
+
+static ERL_NIF_TERM am_ok, am_error, am_true, am_false, am_dirty, am_badarg;
+
+static ERL_NIF_TERM error_term(ErlNifEnv *env, int err)
+{
+    return enif_make_tuple2(env, am_error, enif_make_atom(env, hl_err_reason(err)));
+}
+
+static void env_release(env_entry *e)
+{
+    enif_mutex_lock(registry_lock);
+    if (--e->refs == 0) {
+        env_entry **pp = &registry;
+        while (*pp != e)
+            pp = &(*pp)->next;
+        *pp = e->next;
+        hl_store_close(e->store);
+        free(e->dir);
+        free(e);
+    }
+    enif_mutex_unlock(registry_lock);
+}
+
+static void env_dtor(ErlNifEnv *env, void *obj)
+{
+    (void)env;
+    env_res *r = obj;
+    if (r->e)
+        env_release(r->e);
+    r->e = NULL;
+}
+
+static int env_acquire(const char *dir, env_entry **out, char *err, size_t errlen)
+{
+    int rc = HL_OK;
+    enif_mutex_lock(registry_lock);
+    env_entry *e = registry;
+    while (e && strcmp(e->dir, dir))
+        e = e->next;
+    if (!e) {
+        e = calloc(1, sizeof *e);
+        if (e)
+            e->dir = strdup(dir);
+        if (!e || !e->dir) {
+            rc = HL_ENOMEM;
+        } else {
+            hl_store_opts o = {dir, 0, 0, 1, NULL, NULL};
+            rc = hl_store_open(&o, &e->store, err, errlen);
+        }
+        if (rc) {
+            if (e)
+                free(e->dir);
+            free(e);
+            e = NULL;
+        } else {
+            e->next = registry;
+            registry = e;
+        }
+    }
+    if (e)
+        e->refs++;
+    enif_mutex_unlock(registry_lock);
+    *out = e;
+    return rc;
+}
+
+/* Canonical external format of a term, for store keys and callers. */
+static int canon(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
+{
+    ErlNifBinary bin;
+    if (!enif_term_to_binary(env, t, &bin))
+        return HL_ENOMEM;
+    size_t pos = 1;
+    int rc = bin.size > 1 ? hl_term_canon(bin.data, bin.size, &pos, out) : HL_EBADARG;
+    enif_release_binary(&bin);
+    return rc;
+}
+
+static env_entry *get_env(ErlNifEnv *env, ERL_NIF_TERM t)
+{
+    env_res *r;
+    if (!enif_get_resource(env, t, env_type, (void **)&r))
+        return NULL;
+    return r->e;
+}
+
+static ERL_NIF_TERM nif_open(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    char dir[4096], err[512];
+    env_entry *e;
+    if (enif_get_string(env, argv[0], dir, sizeof dir, ERL_NIF_LATIN1) <= 0)
+        return enif_make_badarg(env);
+    if (env_acquire(dir, &e, err, sizeof err))
+        return enif_make_tuple2(env, am_error, enif_make_string(env, err, ERL_NIF_LATIN1));
+    env_res *r = enif_alloc_resource(env_type, sizeof *r);
+    if (!r) {
+        env_release(e);
+        return error_term(env, HL_ENOMEM);
+    }
+    r->e = e;
+    ERL_NIF_TERM t = enif_make_resource(env, r);
+    enif_release_resource(r);
+    return enif_make_tuple2(env, am_ok, t);
+}
+
+typedef struct {
+    ErlNifEnv *env;
+    ERL_NIF_TERM list;
+    int dirty_ok;
+    int too_big;
+} lookup_ctx;
+
+static int on_row(void *ctx, hl_bytes obj)
+{
+    lookup_ctx *c = ctx;
+    ERL_NIF_TERM t;
+    if (!c->dirty_ok && obj.len > HL_NIF_DIRTY_BYTES) {
+        c->too_big = 1;
+        return 1; /* stop: redo on a dirty scheduler */
+    }
+    if (!enif_binary_to_term(c->env, obj.data, obj.len, &t, 0))
+        return HL_EBADARG;
+    c->list = enif_make_list_cell(c->env, t, c->list);
+    return 0;
+}
+
+/* Common prologue: env, canonical table and caller. */
+typedef struct {
+    env_entry *e;
+    hl_buf tab, caller, key;
+} call_args;
+
+static int prologue(ErlNifEnv *env, const ERL_NIF_TERM argv[], int with_key, call_args *a)
+{
+    ErlNifPid self;
+    memset(a, 0, sizeof *a);
+    if (!(a->e = get_env(env, argv[0])) || !enif_self(env, &self))
+        return HL_EBADARG;
+    int rc = canon(env, argv[1], &a->tab);
+    /* Same rule as the C node: a table is an atom or a reference. */
+    if (!rc && a->tab.data[0] != HL_TAG_SMALL_ATOM_UTF8 && a->tab.data[0] != HL_TAG_ATOM_UTF8 &&
+        a->tab.data[0] != HL_TAG_NEWER_REFERENCE)
+        rc = HL_EBADARG;
+    if (!rc)
+        rc = canon(env, enif_make_pid(env, &self), &a->caller);
+    if (!rc && with_key)
+        rc = canon(env, argv[2], &a->key);
+    return rc;
+}
+
+static void epilogue(call_args *a)
+{
+    hl_buf_free(&a->tab);
+    hl_buf_free(&a->caller);
+    hl_buf_free(&a->key);
+}
+
+static ERL_NIF_TERM lookup_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirty_ok)
+{
+    call_args a;
+    lookup_ctx c = {env, enif_make_list(env, 0), dirty_ok, 0};
+    int rc = prologue(env, argv, 1, &a);
+    if (!rc)
+        rc = hl_store_lookup(a.e->store, hl_buf_view(&a.tab), hl_buf_view(&a.caller),
+                             hl_buf_view(&a.key), on_row, &c);
+    epilogue(&a);
+    if (c.too_big)
+        return am_dirty;
+    return rc ? error_term(env, rc) : c.list;
+}
+
+static ERL_NIF_TERM nif_lookup(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    return lookup_any(env, argv, 0);
+}
+
+static ERL_NIF_TERM nif_lookup_dirty(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    return lookup_any(env, argv, 1);
+}
+
+static ERL_NIF_TERM nif_member(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    call_args a;
+    int found = 0;
+    int rc = prologue(env, argv, 1, &a);
+    if (!rc)
+        rc = hl_store_member(a.e->store, hl_buf_view(&a.tab), hl_buf_view(&a.caller),
+                             hl_buf_view(&a.key), &found);
+    epilogue(&a);
+    return rc ? error_term(env, rc) : (found ? am_true : am_false);
+}
+
+static ERL_NIF_TERM objects(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *all, hl_bytes **views,
+                            size_t *n)
+{
+    unsigned len = 1;
+    ERL_NIF_TERM head, tail = t;
+    int single = enif_is_tuple(env, t);
+    if (!single && !enif_get_list_length(env, t, &len))
+        return am_badarg; /* neither a tuple nor a proper list */
+    size_t count = len;
+    size_t *ends = calloc(count ? count : 1, sizeof *ends);
+    *views = calloc(count ? count : 1, sizeof **views);
+    if (!ends || !*views) {
+        free(ends);
+        return am_error;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (single)
+            head = t;
+        else if (!enif_get_list_cell(env, tail, &head, &tail))
+            break;
+        if (!enif_is_tuple(env, head) || canon(env, head, all)) {
+            free(ends);
+            return am_badarg;
+        }
+        ends[i] = all->len;
+    }
+    size_t start = 0;
+    for (size_t i = 0; i < count; i++) {
+        (*views)[i] = (hl_bytes){all->data + start, ends[i] - start};
+        start = ends[i];
+    }
+    *n = count;
+    free(ends);
+    return am_ok;
+}
+
+static ERL_NIF_TERM insert_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int only_new)
+{
+    call_args a;
+    hl_buf all = {0};
+    hl_bytes *views = NULL;
+    size_t n = 0;
+    int inserted = 0;
+    int rc = prologue(env, argv, 0, &a);
+    if (!rc) {
+        ERL_NIF_TERM r = objects(env, argv[2], &all, &views, &n);
+        rc = r == am_ok ? HL_OK : (r == am_badarg ? HL_EBADARG : HL_ENOMEM);
+    }
+    if (!rc)
+        rc = hl_store_insert(a.e->store, hl_buf_view(&a.tab), hl_buf_view(&a.caller), views, n,
+                             only_new, &inserted);
+    epilogue(&a);
+    hl_buf_free(&all);
+    free(views);
+    if (rc)
+        return error_term(env, rc);
+    return only_new && !inserted ? am_false : am_true;
+}
+
+static ERL_NIF_TERM nif_insert(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    return insert_any(env, argv, 0);
+}
+
+static ERL_NIF_TERM nif_insert_new(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    return insert_any(env, argv, 1);
+}
+
+static ERL_NIF_TERM nif_delete(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    call_args a;
+    int rc = prologue(env, argv, 1, &a);
+    if (!rc)
+        rc = hl_store_delete_key(a.e->store, hl_buf_view(&a.tab), hl_buf_view(&a.caller),
+                                 hl_buf_view(&a.key));
+    epilogue(&a);
+    return rc ? error_term(env, rc) : am_true;
+}
+
+static ERL_NIF_TERM nif_size(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    call_args a;
+    hl_table_stats st;
+    int rc = prologue(env, argv, 0, &a);
+    if (!rc)
+        rc = hl_store_stats(a.e->store, hl_buf_view(&a.tab), &st);
+    epilogue(&a);
+    return rc ? error_term(env, rc) : enif_make_uint64(env, st.size);
+}
+
+static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
+{
+    (void)priv;
+    (void)info;
+    am_ok = enif_make_atom(env, "ok");
+    am_error = enif_make_atom(env, "error");
+    am_true = enif_make_atom(env, "true");
+    am_false = enif_make_atom(env, "false");
+    am_dirty = enif_make_atom(env, "dirty");
+    am_badarg = enif_make_atom(env, "badarg");
+    env_type = enif_open_resource_type(env, NULL, "heirloom_env", env_dtor,
+                                       ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER, NULL);
+    if (!env_type)
+        return 1;
+    if (!registry_lock && !(registry_lock = enif_mutex_create("heirloom_nif_registry")))
+        return 1;
+    return 0;
+}
+
+static int upgrade(ErlNifEnv *env, void **priv, void **old_priv, ERL_NIF_TERM info)
+{
+    (void)old_priv;
+    return load(env, priv, info);
+}
+
+static void unload(ErlNifEnv *env, void *priv)
+{
+    (void)env;
+    (void)priv;
+    /* The registry and its lock stay: resources from the old module code
+     * may still point at entries; the library is unloaded with them. */
+}
+
+/* Normal schedulers only for short reads (see the file comment). */
+static ErlNifFunc funcs[] = {
+    {"open", 1, nif_open, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"lookup", 3, nif_lookup, 0},
+    {"lookup_dirty", 3, nif_lookup_dirty, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"member", 3, nif_member, 0},
+    {"size", 2, nif_size, 0},
+    {"insert", 3, nif_insert, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"insert_new", 3, nif_insert_new, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"delete", 3, nif_delete, ERL_NIF_DIRTY_JOB_IO_BOUND},
+};
+
+ERL_NIF_INIT(heirloom_nif, funcs, load, NULL, upgrade, unload)

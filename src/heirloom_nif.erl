@@ -1,0 +1,36 @@
+%% @doc The same-host fast path: a NIF that opens the C node's LMDB store
+%% inside this VM. Used by `heirloom' when the C node runs on this host; the
+%% rules (owner, access mode) are the same as through the C node because both
+%% go through the same store code inside one LMDB transaction.
+-module(heirloom_nif).
+
+-export([open/1, lookup/3, lookup_dirty/3, member/3, size/2, insert/3, insert_new/3,
+         delete/3]).
+-on_load(init/0).
+
+-nifs([open/1, lookup/3, lookup_dirty/3, member/3, size/2, insert/3, insert_new/3,
+       delete/3]).
+
+init() ->
+    erlang:load_nif(filename:join(priv_dir(), "heirloom_nif"), 0).
+
+priv_dir() ->
+    case code:priv_dir(heirloom) of
+        {error, _} ->
+            %% Run from the source tree (no application directory).
+            filename:join(filename:dirname(filename:dirname(code:which(?MODULE))), "priv");
+        Dir ->
+            Dir
+    end.
+
+%% @doc Open (or share) the store in directory Dir: `{ok, Env}' or `{error, Why}'.
+open(_Dir) -> erlang:nif_error({not_loaded, ?MODULE}).
+%% @doc Objects with Key, or `dirty' when the object is large: then call
+%% lookup_dirty/3, which runs on a dirty scheduler.
+lookup(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
+lookup_dirty(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
+member(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
+size(_Env, _Tab) -> erlang:nif_error({not_loaded, ?MODULE}).
+insert(_Env, _Tab, _Objects) -> erlang:nif_error({not_loaded, ?MODULE}).
+insert_new(_Env, _Tab, _Objects) -> erlang:nif_error({not_loaded, ?MODULE}).
+delete(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
