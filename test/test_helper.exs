@@ -1,2 +1,2 @@
-HeirloomTest.start_distribution!()
 ExUnit.start(capture_log: true)
+HeirloomTest.start_distribution!()

@@ -5,7 +5,11 @@ defmodule HeirloomTest do
   is stopped by its OS pid when the suite ends.
   """
 
-  @doc "Start a private epmd on a free loopback port and make this VM distributed."
+  @doc """
+  Start a private epmd on a free loopback port and make this VM distributed.
+  Under ExUnit everything is stopped after the suite; otherwise call
+  `stop_distribution/0`.
+  """
   def start_distribution! do
     port = free_port()
     epmd = System.find_executable("epmd") || raise "epmd not found"
@@ -25,11 +29,11 @@ defmodule HeirloomTest do
     uniq = "#{System.os_time(:millisecond)}_#{System.unique_integer([:positive])}"
     {:ok, _} = Node.start(:"hltest_#{uniq}@127.0.0.1", :longnames)
     Node.set_cookie(:"cookie_#{uniq}")
-    ExUnit.after_suite(fn _ -> stop_distribution() end)
+    if Process.whereis(ExUnit.Server), do: ExUnit.after_suite(fn _ -> stop_distribution() end)
     :ok
   end
 
-  defp stop_distribution do
+  def stop_distribution do
     Node.stop()
     kill(:persistent_term.get({__MODULE__, :epmd}), "KILL")
     File.rm_rf(base_dir())
