@@ -1,0 +1,604 @@
+/*
+ * hl_store.c: the table store on LMDB (see hl_store.h for the contract and
+ * hl_store_meta.c for the meta format, the long-key hash and the handle map).
+ *
+ * Every operation is one LMDB transaction framed by op_begin/op_end: take
+ * the store's lock, begin the transaction, read the table's meta, find the
+ * table's MDB_dbi; then the row work; then commit (or abort if something was
+ * written and the operation failed) and unlock. The one idea a reader needs
+ * is LMDB's handle rules, which op_begin/op_end exist to keep:
+ *
+ *  - A handle is opened inside a transaction and becomes usable by other
+ *    transactions only once that transaction commits; if it aborts (or a
+ *    read transaction is reset) the handle is closed. So read transactions
+ *    are always committed, and a handle enters the cache only after commit.
+ *  - mdb_dbi_open must not run in two transactions of one process at once,
+ *    and a transaction that opened a handle must end before another may
+ *    open one: the `open` mutex is held from mdb_dbi_open to the end of
+ *    that transaction.
+ *  - A transaction that began before a handle was opened cannot use it
+ *    (mdb_dbi_flags says EINVAL): the operation restarts with a new one.
+ *  - Closing a handle (mdb_drop(.., 1), mdb_dbi_close) is unsafe while any
+ *    other transaction of the process runs: drops, the sweep of stale handles
+ *    and adopting a grown map take the `use` lock exclusively; every other
+ *    operation holds it shared. (Locks are skipped unless multi_thread.)
+ *  - Handles are per process: another process (the NIF) may drop a table this
+ *    process still holds a handle for. dbids are never reused, so such a
+ *    handle is merely dead weight; when LMDB runs out of handle slots
+ *    (MDB_DBS_FULL) the cache is emptied and handles are reopened lazily.
+ *
+ * Table limit: HL_STORE_MAX_TABLES live tables per environment.
+ */
+#include "hl_store_int.h"
+
+#include "hl_term.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define HL_STORE_MAX_TABLES 4096
+#define DEFAULT_MAP_SIZE ((size_t)64 << 30)
+#define MAX_ATTEMPTS 4
+#define HL_STR_(x) #x
+#define HL_STR(x) HL_STR_(x)
+
+/* Reserved meta key holding the last dbid handed out (u64, big-endian). */
+static const unsigned char next_dbid_key[] = {0x00, 'd', 'b', 'i', 'd'};
+
+struct hl_store {
+    MDB_env *env;
+    MDB_dbi meta;
+    char *dir;
+    void (*log)(void *ctx, const char *msg);
+    void *log_ctx;
+    int mt;
+    pthread_rwlock_t use;
+    pthread_mutex_t open;
+    pthread_mutex_t cache_lock;
+    hl_store_dbis dbis;
+};
+
+enum { RETRY_STALE = 1, RETRY_FULL = 2, RETRY_MAP = 3 }; /* internal, > 0 */
+
+static void store_log(hl_store *s, const char *what, int rc)
+{
+    if (s->log) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "hl_store %s: %s: %s", s->dir, what, mdb_strerror(rc));
+        s->log(s->log_ctx, msg);
+    }
+}
+
+/* An LMDB (or errno) code as an hl_err; unexpected ones are logged. */
+int hl_store_mdb_err(hl_store *s, int rc, const char *what)
+{
+    if (rc == MDB_MAP_FULL)
+        return HL_EFULL;
+    if (rc == ENOMEM)
+        return HL_ENOMEM;
+    store_log(s, what, rc);
+    return HL_ESTORE;
+}
+
+static void use_lock(hl_store *s, int excl)
+{
+    if (s->mt)
+        (void)(excl ? pthread_rwlock_wrlock(&s->use) : pthread_rwlock_rdlock(&s->use));
+}
+
+static void use_unlock(hl_store *s)
+{
+    if (s->mt)
+        (void)pthread_rwlock_unlock(&s->use);
+}
+
+static void mutex_lock(hl_store *s, pthread_mutex_t *m)
+{
+    if (s->mt)
+        (void)pthread_mutex_lock(m);
+}
+
+static void mutex_unlock(hl_store *s, pthread_mutex_t *m)
+{
+    if (s->mt)
+        (void)pthread_mutex_unlock(m);
+}
+
+static int cache_get(hl_store *s, uint64_t dbid, MDB_dbi *dbi)
+{
+    mutex_lock(s, &s->cache_lock);
+    int found = hl_store_dbis_get(&s->dbis, dbid, dbi);
+    mutex_unlock(s, &s->cache_lock);
+    return found;
+}
+
+/* Repairs that need no transaction of this process to be running. */
+static void store_repair(hl_store *s, int why)
+{
+    use_lock(s, 1);
+    if (why == RETRY_MAP) {
+        /* Another process grew the map: adopt its size. */
+        int rc = mdb_env_set_mapsize(s->env, 0);
+        if (rc)
+            store_log(s, "adopt map size", rc);
+    } else if (why == RETRY_FULL) {
+        /* Out of handle slots: close every cached handle; live tables'
+         * handles are reopened on next use. */
+        for (size_t i = 0; i < s->dbis.cap; i++)
+            if (s->dbis.ids[i])
+                mdb_dbi_close(s->env, s->dbis.dbis[i]);
+        hl_store_dbis_free(&s->dbis);
+    }
+    use_unlock(s);
+}
+
+/* Read the meta of `name` in op->txn. HL_ENOTABLE when absent. */
+static int meta_read(hl_store_op *op, hl_bytes name)
+{
+    unsigned char tmp[HL_STORE_HASHED_KEY];
+    MDB_val k;
+    int hashed = hl_store_key_of(name, tmp, &k);
+    int rc = mdb_get(op->txn, op->s->meta, &k, &op->meta_val);
+    if (rc == MDB_NOTFOUND)
+        return HL_ENOTABLE;
+    if (rc)
+        return hl_store_mdb_err(op->s, rc, "read meta");
+    rc =
+        hl_store_meta_decode(op->meta_val.mv_data, op->meta_val.mv_size, &op->meta, &op->long_name);
+    if (rc) {
+        if (op->s->log)
+            op->s->log(op->s->log_ctx, "hl_store: unreadable table meta");
+        return rc;
+    }
+    if (hashed && !hl_bytes_eq(op->long_name, name))
+        return HL_ECOLLISION;
+    return HL_OK;
+}
+
+/* Open "t<dbid>" in op->txn (flags: 0 or MDB_CREATE). On success op->opened
+ * is set and s->open stays held until op_end. */
+static int dbi_open(hl_store_op *op, uint64_t dbid, unsigned flags)
+{
+    hl_store *s = op->s;
+    char dbname[32];
+    snprintf(dbname, sizeof dbname, "t%" PRIu64, dbid);
+    mutex_lock(s, &s->open);
+    int rc = mdb_dbi_open(op->txn, dbname, flags, &op->dbi);
+    if (rc) {
+        mutex_unlock(s, &s->open);
+        return rc == MDB_DBS_FULL ? RETRY_FULL : hl_store_mdb_err(s, rc, "open table db");
+    }
+    op->opened = 1;
+    op->dbid = dbid;
+    return HL_OK;
+}
+
+/* Find the handle of the table whose meta op->meta holds. */
+static int dbi_get(hl_store_op *op)
+{
+    hl_store *s = op->s;
+    unsigned flags;
+    if (!cache_get(s, op->meta.dbid, &op->dbi)) {
+        /* Re-check under `open`: another thread may have just opened it. */
+        mutex_lock(s, &s->open);
+        int found = cache_get(s, op->meta.dbid, &op->dbi);
+        mutex_unlock(s, &s->open);
+        if (!found)
+            return dbi_open(op, op->meta.dbid, 0);
+    }
+    op->dbid = op->meta.dbid;
+    return mdb_dbi_flags(op->txn, op->dbi, &flags) ? RETRY_STALE : HL_OK;
+}
+
+static void op_end_txn(hl_store_op *op, int *rc);
+
+/* One attempt of op_begin; > 0 means "repair (maybe) and try again". */
+static int op_try(hl_store_op *op, hl_bytes name, int needs)
+{
+    int rc = mdb_txn_begin(op->s->env, NULL, op->mode == HL_OP_READ ? MDB_RDONLY : 0, &op->txn);
+    if (rc) {
+        op->txn = NULL;
+        return rc == MDB_MAP_RESIZED ? RETRY_MAP : hl_store_mdb_err(op->s, rc, "begin");
+    }
+    if (needs & HL_OPF_META)
+        rc = meta_read(op, name);
+    if (!rc && (needs & HL_OPF_DBI))
+        rc = dbi_get(op);
+    return rc;
+}
+
+/* Begin an operation: lock, transaction, and (per needs) the table's meta
+ * and handle. On failure everything is released and op_end is not needed. */
+int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int needs)
+{
+    int rc = HL_OK, retry = 0;
+    if ((needs & HL_OPF_META) && name.len == 0)
+        return HL_EBADARG;
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        memset(op, 0, sizeof *op);
+        op->s = s;
+        op->mode = mode;
+        use_lock(s, mode == HL_OP_EXCL);
+        rc = op_try(op, name, needs);
+        if (rc == HL_OK)
+            return HL_OK;
+        retry = rc > 0 ? rc : 0;
+        op_end_txn(op, &rc);
+        use_unlock(s);
+        if (!retry)
+            return rc;
+        store_repair(s, retry);
+    }
+    if (retry == RETRY_FULL) {
+        store_log(s, "too many tables open (limit " HL_STR(HL_STORE_MAX_TABLES) ")", MDB_DBS_FULL);
+        return HL_EFULL;
+    }
+    return hl_store_mdb_err(s, retry == RETRY_MAP ? MDB_MAP_RESIZED : MDB_BAD_DBI, "retries");
+}
+
+/* Finish op->txn: commit unless something was written and *rc is an error;
+ * publish or forget the handle this txn opened. */
+static void op_end_txn(hl_store_op *op, int *rc)
+{
+    hl_store *s = op->s;
+    int committed = 0;
+    if (op->txn && op->dirty && *rc != HL_OK) {
+        mdb_txn_abort(op->txn);
+    } else if (op->txn) {
+        int cr = mdb_txn_commit(op->txn);
+        committed = cr == 0;
+        if (cr && *rc == HL_OK)
+            *rc = hl_store_mdb_err(s, cr, "commit");
+    }
+    op->txn = NULL;
+    if (op->opened) {
+        if (committed && !op->dropped) {
+            mutex_lock(s, &s->cache_lock);
+            if (hl_store_dbis_put(&s->dbis, op->dbid, op->dbi) != HL_OK)
+                store_log(s, "cache table handle", ENOMEM);
+            mutex_unlock(s, &s->cache_lock);
+        }
+        mutex_unlock(s, &s->open);
+        op->opened = 0;
+    }
+}
+
+int hl_store_op_end(hl_store_op *op, int rc)
+{
+    op_end_txn(op, &rc);
+    use_unlock(op->s);
+    return rc;
+}
+
+/* --- environment --------------------------------------------------------- */
+
+static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
+{
+    unsigned flags = MDB_NOTLS | (o->sync ? 0 : MDB_NOSYNC | MDB_NOMETASYNC);
+    int dead = 0, rc;
+    MDB_txn *txn = NULL;
+    if ((*what = "env_create", rc = mdb_env_create(&s->env)))
+        return rc;
+    if ((*what = "set_mapsize",
+         rc = mdb_env_set_mapsize(s->env, o->map_size ? o->map_size : DEFAULT_MAP_SIZE)))
+        return rc;
+    if ((*what = "set_maxdbs", rc = mdb_env_set_maxdbs(s->env, HL_STORE_MAX_TABLES + 2)))
+        return rc;
+    if ((*what = "env_open", rc = mdb_env_open(s->env, s->dir, flags, 0644)))
+        return rc;
+    /* Free reader slots left by processes that crashed mid-read. */
+    if ((*what = "reader_check", rc = mdb_reader_check(s->env, &dead)))
+        return rc;
+    if ((*what = "txn_begin", rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
+        return rc;
+    if ((*what = "open meta db", rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta))) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    *what = "commit";
+    return mdb_txn_commit(txn);
+}
+
+static int init_locks(hl_store *s)
+{
+    pthread_rwlockattr_t a;
+    if (pthread_rwlockattr_init(&a))
+        return -1;
+    /* Writers first: a drop must not starve behind a stream of readers. */
+    (void)pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    int rc = pthread_rwlock_init(&s->use, &a);
+    (void)pthread_rwlockattr_destroy(&a);
+    if (rc)
+        return -1;
+    if (pthread_mutex_init(&s->open, NULL)) {
+        pthread_rwlock_destroy(&s->use);
+        return -1;
+    }
+    if (pthread_mutex_init(&s->cache_lock, NULL)) {
+        pthread_mutex_destroy(&s->open);
+        pthread_rwlock_destroy(&s->use);
+        return -1;
+    }
+    s->mt = 1;
+    return 0;
+}
+
+int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t errlen)
+{
+    int rc = HL_ENOMEM;
+    const char *what = "allocate";
+    int mrc = ENOMEM;
+    *out = NULL;
+    hl_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->dir = strdup(opts->dir)))
+        goto fail;
+    s->log = opts->log;
+    s->log_ctx = opts->log_ctx;
+    if (mkdir(s->dir, 0755) && errno != EEXIST) {
+        what = "mkdir";
+        mrc = errno;
+        rc = HL_ESTORE;
+        goto fail;
+    }
+    if ((mrc = open_env(s, opts, &what)) != 0) {
+        rc = mrc == ENOMEM ? HL_ENOMEM : HL_ESTORE;
+        goto fail;
+    }
+    if (opts->multi_thread && init_locks(s)) {
+        what = "init locks";
+        goto fail;
+    }
+    *out = s;
+    return HL_OK;
+fail:
+    if (err && errlen)
+        snprintf(err, errlen, "cannot open store %s: %s: %s", opts->dir, what, mdb_strerror(mrc));
+    if (s && s->env)
+        mdb_env_close(s->env);
+    if (s)
+        free(s->dir);
+    free(s);
+    return rc;
+}
+
+void hl_store_close(hl_store *s)
+{
+    if (!s)
+        return;
+    mdb_env_close(s->env); /* also closes every handle */
+    hl_store_dbis_free(&s->dbis);
+    if (s->mt) {
+        pthread_mutex_destroy(&s->cache_lock);
+        pthread_mutex_destroy(&s->open);
+        pthread_rwlock_destroy(&s->use);
+    }
+    free(s->dir);
+    free(s);
+}
+
+const char *hl_store_dir(const hl_store *s)
+{
+    return s->dir;
+}
+
+void hl_meta_free(hl_meta *m)
+{
+    free(m->blob_);
+    memset(m, 0, sizeof *m);
+}
+
+/* --- tables -------------------------------------------------------------- */
+
+/* Hand out the next dbid from the counter kept in the meta db. */
+static int next_dbid(hl_store_op *op, uint64_t *dbid)
+{
+    MDB_val k = {sizeof next_dbid_key, (void *)next_dbid_key}, v;
+    unsigned char be[8];
+    uint64_t last = 0;
+    int rc = mdb_get(op->txn, op->s->meta, &k, &v);
+    if (rc == 0 && v.mv_size == 8)
+        last = ((uint64_t)hl_get_u32(v.mv_data) << 32) | hl_get_u32((unsigned char *)v.mv_data + 4);
+    else if (rc != MDB_NOTFOUND)
+        return hl_store_mdb_err(op->s, rc ? rc : MDB_CORRUPTED, "read dbid counter");
+    *dbid = last + 1;
+    hl_put_u32(be, (uint32_t)(*dbid >> 32));
+    hl_put_u32(be + 4, (uint32_t)*dbid);
+    v.mv_size = sizeof be;
+    v.mv_data = be;
+    op->dirty = 1;
+    rc = mdb_put(op->txn, op->s->meta, &k, &v, 0);
+    return rc ? hl_store_mdb_err(op->s, rc, "write dbid counter") : HL_OK;
+}
+
+static int put_meta(hl_store_op *op, hl_bytes name, const hl_meta *m)
+{
+    hl_buf val = {0};
+    unsigned char tmp[HL_STORE_HASHED_KEY];
+    MDB_val k;
+    int hashed = hl_store_key_of(name, tmp, &k);
+    hl_bytes long_name = {hashed ? name.data : NULL, hashed ? name.len : 0};
+    int rc = hl_store_meta_encode(m, long_name, &val);
+    if (rc == HL_OK) {
+        MDB_val v = {val.len, val.data};
+        op->dirty = 1;
+        int mrc = mdb_put(op->txn, op->s->meta, &k, &v, 0);
+        rc = mrc ? hl_store_mdb_err(op->s, mrc, "write meta") : HL_OK;
+    }
+    hl_buf_free(&val);
+    return rc;
+}
+
+/* One attempt at creating; RETRY_FULL when LMDB is out of handle slots. */
+static int create_try(hl_store *s, hl_bytes name, hl_meta *meta)
+{
+    hl_store_op op;
+    uint64_t dbid = 0;
+    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, 0);
+    if (rc)
+        return rc;
+    rc = meta_read(&op, name);
+    if (rc == HL_OK)
+        rc = HL_EEXISTS;
+    else if (rc == HL_ENOTABLE)
+        rc = next_dbid(&op, &dbid);
+    if (rc == HL_OK)
+        rc = dbi_open(&op, dbid, MDB_CREATE);
+    if (rc == HL_OK) {
+        hl_meta m = *meta;
+        m.dbid = dbid;
+        m.blob_ = NULL;
+        rc = put_meta(&op, name, &m);
+    }
+    rc = hl_store_op_end(&op, rc);
+    if (rc == HL_OK)
+        meta->dbid = dbid;
+    return rc;
+}
+
+int hl_store_create(hl_store *s, hl_bytes name, hl_meta *meta)
+{
+    if (meta->type != HL_SET)
+        return HL_EUNSUPPORTED;
+    if (name.len == 0 || meta->keypos == 0 || meta->access > HL_PRIVATE ||
+        meta->own.heir_kind > HL_HEIR_PID)
+        return HL_EBADARG;
+    int rc = create_try(s, name, meta);
+    if (rc == RETRY_FULL) {
+        store_repair(s, RETRY_FULL);
+        rc = create_try(s, name, meta);
+    }
+    if (rc == RETRY_FULL) {
+        store_log(s, "too many tables (limit " HL_STR(HL_STORE_MAX_TABLES) ")", MDB_DBS_FULL);
+        rc = HL_EFULL;
+    }
+    return rc;
+}
+
+/* Only the owner may drop a table, except that the C node (caller.len == 0)
+ * always may, and anyone may drop a public table (as anyone may delete all
+ * its rows). ETS itself lets only the owner call ets:delete/1; Heirloom is
+ * looser for public tables because they have no single writer. */
+int hl_store_drop(hl_store *s, hl_bytes name, hl_bytes caller)
+{
+    hl_store_op op;
+    unsigned char tmp[HL_STORE_HASHED_KEY];
+    MDB_val k;
+    int rc = hl_store_op_begin(&op, s, HL_OP_EXCL, name, HL_OPF_META | HL_OPF_DBI);
+    if (rc)
+        return rc;
+    if (caller.len && op.meta.access != HL_PUBLIC && !hl_bytes_eq(caller, op.meta.own.owner))
+        rc = HL_ENOTOWNER;
+    if (rc == HL_OK) {
+        op.dirty = 1;
+        int mrc = mdb_drop(op.txn, op.dbi, 1);
+        if (mrc == 0) {
+            /* The handle is closed now, whatever the commit does. */
+            op.dropped = 1;
+            mutex_lock(s, &s->cache_lock);
+            hl_store_dbis_remove(&s->dbis, op.dbid);
+            mutex_unlock(s, &s->cache_lock);
+            (void)hl_store_key_of(name, tmp, &k);
+            mrc = mdb_del(op.txn, s->meta, &k, NULL);
+        }
+        rc = mrc ? hl_store_mdb_err(s, mrc, "drop") : HL_OK;
+    }
+    return hl_store_op_end(&op, rc);
+}
+
+int hl_store_get_meta(hl_store *s, hl_bytes name, hl_meta *out)
+{
+    hl_store_op op;
+    hl_bytes long_name;
+    memset(out, 0, sizeof *out);
+    int rc = hl_store_op_begin(&op, s, HL_OP_READ, name, HL_OPF_META);
+    if (rc)
+        return rc;
+    /* One copy of the value; the decoded views point into it. */
+    void *blob = malloc(op.meta_val.mv_size);
+    if (!blob) {
+        rc = HL_ENOMEM;
+    } else {
+        memcpy(blob, op.meta_val.mv_data, op.meta_val.mv_size);
+        rc = hl_store_meta_decode(blob, op.meta_val.mv_size, out, &long_name);
+        if (rc == HL_OK)
+            out->blob_ = blob;
+        else
+            free(blob);
+    }
+    return hl_store_op_end(&op, rc);
+}
+
+int hl_store_set_own(hl_store *s, hl_bytes name, const hl_own *own)
+{
+    hl_store_op op;
+    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META);
+    if (rc)
+        return rc;
+    hl_meta m = op.meta;
+    m.own = *own;
+    rc = put_meta(&op, name, &m);
+    return hl_store_op_end(&op, rc);
+}
+
+static int each_table_walk(hl_store_op *op, hl_store_table_fn fn, void *ctx)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(op->txn, op->s->meta, &cur);
+    if (rc)
+        return hl_store_mdb_err(op->s, rc, "cursor");
+    for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (mrc) {
+            rc = mrc == MDB_NOTFOUND ? HL_OK : hl_store_mdb_err(op->s, mrc, "walk meta");
+            break;
+        }
+        const unsigned char *kp = k.mv_data;
+        hl_meta m;
+        hl_bytes name = {kp, k.mv_size}, long_name;
+        if (k.mv_size == 0 || kp[0] == 0x00) /* reserved keys */
+            continue;
+        rc = hl_store_meta_decode(v.mv_data, v.mv_size, &m, &long_name);
+        if (rc == HL_OK && kp[0] == 0xFF)
+            name = long_name;
+        if (rc == HL_OK)
+            rc = fn(ctx, name, &m);
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+int hl_store_each_table(hl_store *s, hl_store_table_fn fn, void *ctx)
+{
+    hl_store_op op;
+    hl_bytes none = {NULL, 0};
+    int rc = hl_store_op_begin(&op, s, HL_OP_READ, none, 0);
+    if (rc)
+        return rc;
+    rc = each_table_walk(&op, fn, ctx);
+    return hl_store_op_end(&op, rc);
+}
+
+int hl_store_stats(hl_store *s, hl_bytes name, hl_table_stats *out)
+{
+    hl_store_op op;
+    MDB_stat st;
+    memset(out, 0, sizeof *out);
+    int rc = hl_store_op_begin(&op, s, HL_OP_READ, name, HL_OPF_META | HL_OPF_DBI);
+    if (rc)
+        return rc;
+    int mrc = mdb_stat(op.txn, op.dbi, &st);
+    if (mrc) {
+        rc = hl_store_mdb_err(s, mrc, "stat");
+    } else {
+        out->size = st.ms_entries;
+        out->memory_bytes =
+            (uint64_t)(st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * st.ms_psize;
+    }
+    return hl_store_op_end(&op, rc);
+}

@@ -1,0 +1,82 @@
+/*
+ * hl_store_int.h: internals shared by hl_store.c and hl_store_meta.c, and
+ * exposed to test/c/test_store.c. Not part of the store's contract.
+ *
+ * hl_store_meta.c holds the pure pieces of the store: the versioned binary
+ * format of a table's meta value, the 128-bit hash used for long keys and
+ * names, and the small dbid -> MDB_dbi map that caches LMDB handles. None of
+ * them touch LMDB's state, so hl_store.c is only about transactions.
+ */
+#ifndef HL_STORE_INT_H
+#define HL_STORE_INT_H
+
+#include "hl_store.h"
+
+#include <lmdb.h>
+
+/* Length of a hashed LMDB key: 0xFF, then the 128-bit hash. Canonical terms
+ * start with a tag byte (70..120), so a hashed key never equals an inline
+ * one, and the reserved meta keys (first byte 0x00) never equal either. */
+#define HL_STORE_HASHED_KEY 17
+
+/* 128-bit hash of n bytes, big-endian into out[16]. Two independent 64-bit
+ * mixes; not cryptographic (collisions are detected, not assumed away). */
+void hl_store_hash128(const unsigned char *p, size_t n, unsigned char out[16]);
+
+/* The LMDB key for a term: the term itself when it is at most
+ * HL_STORE_MAX_INLINE_KEY bytes, else 0xFF + hash written into tmp. Returns 1
+ * when the key is hashed (the caller must then compare the stored term). */
+int hl_store_key_of(hl_bytes term, unsigned char tmp[HL_STORE_HASHED_KEY], MDB_val *key);
+
+/* Serialise meta (and, for a hashed name, the full name) to out, replacing
+ * its contents. HL_OK or HL_ENOMEM. */
+int hl_store_meta_encode(const hl_meta *m, hl_bytes long_name, hl_buf *out);
+/* Parse a meta value: views in *m (blob_ left NULL) and *long_name point into
+ * p. HL_OK, or HL_ESTORE for a value this version cannot read. */
+int hl_store_meta_decode(const unsigned char *p, size_t len, hl_meta *m, hl_bytes *long_name);
+
+/* dbid -> handle map, open addressing; dbid 0 marks a free slot (dbids
+ * start at 1). The store serialises access to it. */
+typedef struct {
+    uint64_t *ids;
+    MDB_dbi *dbis;
+    size_t cap; /* a power of two, or 0 */
+    size_t n;
+} hl_store_dbis;
+
+int hl_store_dbis_get(const hl_store_dbis *c, uint64_t dbid, MDB_dbi *dbi);
+/* HL_OK or HL_ENOMEM (map unchanged). */
+int hl_store_dbis_put(hl_store_dbis *c, uint64_t dbid, MDB_dbi dbi);
+void hl_store_dbis_remove(hl_store_dbis *c, uint64_t dbid);
+void hl_store_dbis_free(hl_store_dbis *c);
+
+/* --- the transaction frame (hl_store.c), used by hl_store_rows.c -------- */
+
+enum { HL_OP_READ = 0, HL_OP_WRITE = 1, HL_OP_EXCL = 2 }; /* EXCL: write, alone */
+enum { HL_OPF_META = 1, HL_OPF_DBI = 2 };                 /* what op_begin finds */
+
+typedef struct {
+    hl_store *s;
+    int mode;
+    MDB_txn *txn;
+    int dirty;   /* something was written: abort if the operation fails */
+    int opened;  /* this txn opened `dbi` (and holds the store's open lock) */
+    int dropped; /* mdb_drop(.., 1) closed `dbi` */
+    uint64_t dbid;
+    MDB_dbi dbi;
+    MDB_val meta_val; /* the raw meta value, in txn memory */
+    hl_meta meta;     /* views into meta_val */
+    hl_bytes long_name;
+} hl_store_op;
+
+/* Lock, begin a transaction and, per needs, read the meta of `name`
+ * (HL_ENOTABLE, HL_ECOLLISION) and find its handle. On failure everything is
+ * released; on success the caller must call hl_store_op_end. */
+int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int needs);
+/* Commit (or abort, if op->dirty and rc != HL_OK), unlock; returns rc or the
+ * commit's error. */
+int hl_store_op_end(hl_store_op *op, int rc);
+/* An LMDB code as an hl_err (MAP_FULL -> HL_EFULL); others are logged. */
+int hl_store_mdb_err(hl_store *s, int rc, const char *what);
+
+#endif

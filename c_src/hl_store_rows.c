@@ -1,0 +1,233 @@
+/*
+ * hl_store_rows.c: the row operations of a `set` table (see hl_store.h),
+ * each one transaction framed by hl_store_op_begin/_end (hl_store.c).
+ *
+ * The idea to keep in mind: a row's LMDB key is either the canonical key
+ * itself or, for keys over HL_STORE_MAX_INLINE_KEY bytes, a hash of it. In
+ * the hashed case the key inside the stored object is the truth, so every
+ * read and write of a hashed row compares it with the key asked for
+ * (row_check) and reports HL_ECOLLISION instead of touching another key's row.
+ */
+#include "hl_store_int.h"
+
+#include "hl_term.h"
+
+#include <string.h>
+
+/* The key of a canonical object (no version byte) of this table. */
+static int object_key(const hl_meta *m, hl_bytes obj, hl_bytes *key)
+{
+    size_t arity;
+    if (obj.len == 0 || hl_term_tuple_arity(obj.data, obj.len, &arity) || arity < m->keypos)
+        return HL_EBADARG;
+    return hl_term_tuple_element(obj.data, obj.len, m->keypos, key) ? HL_EBADARG : HL_OK;
+}
+
+/* For a hashed key: is the stored value v the row of `key`? */
+static int row_check(hl_store_op *op, hl_bytes key, const MDB_val *v)
+{
+    const unsigned char *p = v->mv_data;
+    hl_bytes obj = {p + 1, v->mv_size - 1}, stored;
+    if (v->mv_size < 2 || p[0] != HL_TAG_VERSION || object_key(&op->meta, obj, &stored))
+        return hl_store_mdb_err(op->s, MDB_CORRUPTED, "unreadable row");
+    return hl_bytes_eq(stored, key) ? HL_OK : HL_ECOLLISION;
+}
+
+/* Find the row of `key`: HL_OK with *found and (if found) *v. */
+static int row_get(hl_store_op *op, hl_bytes key, int *found, MDB_val *v)
+{
+    unsigned char tmp[HL_STORE_HASHED_KEY];
+    MDB_val k;
+    *found = 0;
+    if (key.len == 0)
+        return HL_EBADARG;
+    int hashed = hl_store_key_of(key, tmp, &k);
+    int rc = mdb_get(op->txn, op->dbi, &k, v);
+    if (rc == MDB_NOTFOUND)
+        return HL_OK;
+    if (rc)
+        return hl_store_mdb_err(op->s, rc, "get");
+    rc = hashed ? row_check(op, key, v) : HL_OK;
+    *found = rc == HL_OK;
+    return rc;
+}
+
+static int row_put(hl_store_op *op, hl_bytes key, hl_bytes obj)
+{
+    unsigned char tmp[HL_STORE_HASHED_KEY];
+    MDB_val k, v;
+    int found;
+    if (key.len > HL_STORE_MAX_INLINE_KEY) {
+        int rc = row_get(op, key, &found, &v);
+        if (rc)
+            return rc;
+    }
+    (void)hl_store_key_of(key, tmp, &k);
+    v.mv_size = obj.len + 1;
+    v.mv_data = NULL;
+    op->dirty = 1;
+    /* Reserve the value in place and write it there: no staging copy. */
+    int rc = mdb_put(op->txn, op->dbi, &k, &v, MDB_RESERVE);
+    if (rc)
+        return hl_store_mdb_err(op->s, rc, "put");
+    unsigned char *p = v.mv_data;
+    p[0] = HL_TAG_VERSION;
+    memcpy(p + 1, obj.data, obj.len);
+    return HL_OK;
+}
+
+/* insert_new: does any object's key already have a row? */
+static int any_exists(hl_store_op *op, const hl_bytes *objs, size_t n, int *exists)
+{
+    *exists = 0;
+    for (size_t i = 0; i < n && !*exists; i++) {
+        hl_bytes key;
+        MDB_val v;
+        int rc = object_key(&op->meta, objs[i], &key);
+        if (!rc)
+            rc = row_get(op, key, exists, &v);
+        if (rc)
+            return rc;
+    }
+    return HL_OK;
+}
+
+/* Keys repeated within one call: objects are written in order, so the last
+ * one wins, as in ETS. With only_new, only rows already in the table count
+ * as existing (ets:insert_new(T, [{a,1},{a,2}]) on an empty table is true). */
+int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes *objs, size_t n,
+                    int only_new, int *inserted)
+{
+    hl_store_op op;
+    int exists = 0;
+    if (inserted)
+        *inserted = 0;
+    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META | HL_OPF_DBI);
+    if (rc)
+        return rc;
+    if (!hl_owner_may_write(&op.meta.own, op.meta.access, caller))
+        rc = HL_EACCESS;
+    /* Every object is checked before anything is written. */
+    for (size_t i = 0; i < n && !rc; i++) {
+        hl_bytes key;
+        rc = object_key(&op.meta, objs[i], &key);
+    }
+    if (!rc && only_new)
+        rc = any_exists(&op, objs, n, &exists);
+    for (size_t i = 0; i < n && !rc && !exists; i++) {
+        hl_bytes key;
+        rc = object_key(&op.meta, objs[i], &key);
+        if (!rc)
+            rc = row_put(&op, key, objs[i]);
+    }
+    rc = hl_store_op_end(&op, rc);
+    if (rc == HL_OK && inserted)
+        *inserted = !exists;
+    return rc;
+}
+
+int hl_store_lookup(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, hl_store_row_fn fn,
+                    void *ctx)
+{
+    hl_store_op op;
+    MDB_val v;
+    int found = 0;
+    int rc = hl_store_op_begin(&op, s, HL_OP_READ, name, HL_OPF_META | HL_OPF_DBI);
+    if (rc)
+        return rc;
+    if (!hl_owner_may_read(&op.meta.own, op.meta.access, caller))
+        rc = HL_EACCESS;
+    if (!rc)
+        rc = row_get(&op, key, &found, &v);
+    if (!rc && found) {
+        hl_bytes obj = {v.mv_data, v.mv_size};
+        rc = fn(ctx, obj);
+    }
+    return hl_store_op_end(&op, rc);
+}
+
+int hl_store_member(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, int *found)
+{
+    hl_store_op op;
+    MDB_val v;
+    *found = 0;
+    int rc = hl_store_op_begin(&op, s, HL_OP_READ, name, HL_OPF_META | HL_OPF_DBI);
+    if (rc)
+        return rc;
+    if (!hl_owner_may_read(&op.meta.own, op.meta.access, caller))
+        rc = HL_EACCESS;
+    if (!rc)
+        rc = row_get(&op, key, found, &v);
+    return hl_store_op_end(&op, rc);
+}
+
+int hl_store_delete_key(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key)
+{
+    hl_store_op op;
+    unsigned char tmp[HL_STORE_HASHED_KEY];
+    MDB_val k, v;
+    int found = 0;
+    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META | HL_OPF_DBI);
+    if (rc)
+        return rc;
+    if (!hl_owner_may_write(&op.meta.own, op.meta.access, caller))
+        rc = HL_EACCESS;
+    if (!rc)
+        rc = row_get(&op, key, &found, &v);
+    if (!rc && found) {
+        (void)hl_store_key_of(key, tmp, &k);
+        op.dirty = 1;
+        int mrc = mdb_del(op.txn, op.dbi, &k, NULL);
+        rc = mrc ? hl_store_mdb_err(s, mrc, "delete") : HL_OK;
+    }
+    return hl_store_op_end(&op, rc);
+}
+
+int hl_store_delete_all(hl_store *s, hl_bytes name, hl_bytes caller)
+{
+    hl_store_op op;
+    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META | HL_OPF_DBI);
+    if (rc)
+        return rc;
+    if (!hl_owner_may_write(&op.meta.own, op.meta.access, caller))
+        rc = HL_EACCESS;
+    if (!rc) {
+        op.dirty = 1;
+        int mrc = mdb_drop(op.txn, op.dbi, 0); /* empties; the handle stays open */
+        rc = mrc ? hl_store_mdb_err(s, mrc, "delete all") : HL_OK;
+    }
+    return hl_store_op_end(&op, rc);
+}
+
+static int walk_rows(hl_store_op *op, hl_store_row_fn fn, void *ctx)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(op->txn, op->dbi, &cur);
+    if (rc)
+        return hl_store_mdb_err(op->s, rc, "cursor");
+    for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (mrc) {
+            rc = mrc == MDB_NOTFOUND ? HL_OK : hl_store_mdb_err(op->s, mrc, "walk rows");
+            break;
+        }
+        hl_bytes obj = {v.mv_data, v.mv_size};
+        rc = fn(ctx, obj);
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+int hl_store_each_object(hl_store *s, hl_bytes name, hl_bytes caller, hl_store_row_fn fn, void *ctx)
+{
+    hl_store_op op;
+    int rc = hl_store_op_begin(&op, s, HL_OP_READ, name, HL_OPF_META | HL_OPF_DBI);
+    if (rc)
+        return rc;
+    if (!hl_owner_may_read(&op.meta.own, op.meta.access, caller))
+        rc = HL_EACCESS;
+    if (!rc)
+        rc = walk_rows(&op, fn, ctx);
+    return hl_store_op_end(&op, rc);
+}
