@@ -27,7 +27,10 @@
  *    handle is merely dead weight; when LMDB runs out of handle slots
  *    (MDB_DBS_FULL) the cache is emptied and handles are reopened lazily.
  *
- * Table limit: HL_STORE_MAX_TABLES live tables per environment.
+ * Limits: the number of tables is not limited, but one process keeps at most
+ * HL_STORE_MAX_HANDLES handles open; a process that uses more tables than
+ * that in turn recycles them all (correct, slower). Every LMDB transaction
+ * costs time linear in the handles open, another reason not to raise it.
  */
 #include "hl_store_int.h"
 
@@ -41,7 +44,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define HL_STORE_MAX_TABLES 4096
+#define HL_STORE_MAX_HANDLES 4096
 #define DEFAULT_MAP_SIZE ((size_t)64 << 30)
 #define MAX_ATTEMPTS 4
 #define HL_STR_(x) #x
@@ -235,7 +238,7 @@ int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int
         store_repair(s, retry);
     }
     if (retry == RETRY_FULL) {
-        store_log(s, "too many tables open (limit " HL_STR(HL_STORE_MAX_TABLES) ")", MDB_DBS_FULL);
+        store_log(s, "too many tables open (limit " HL_STR(HL_STORE_MAX_HANDLES) ")", MDB_DBS_FULL);
         return HL_EFULL;
     }
     return hl_store_mdb_err(s, retry == RETRY_MAP ? MDB_MAP_RESIZED : MDB_BAD_DBI, "retries");
@@ -287,7 +290,7 @@ static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
     if ((*what = "set_mapsize",
          rc = mdb_env_set_mapsize(s->env, o->map_size ? o->map_size : DEFAULT_MAP_SIZE)))
         return rc;
-    if ((*what = "set_maxdbs", rc = mdb_env_set_maxdbs(s->env, HL_STORE_MAX_TABLES + 2)))
+    if ((*what = "set_maxdbs", rc = mdb_env_set_maxdbs(s->env, HL_STORE_MAX_HANDLES + 1)))
         return rc;
     if ((*what = "env_open", rc = mdb_env_open(s->env, s->dir, flags, 0644)))
         return rc;
@@ -473,7 +476,7 @@ int hl_store_create(hl_store *s, hl_bytes name, hl_meta *meta)
         rc = create_try(s, name, meta);
     }
     if (rc == RETRY_FULL) {
-        store_log(s, "too many tables (limit " HL_STR(HL_STORE_MAX_TABLES) ")", MDB_DBS_FULL);
+        store_log(s, "too many tables (limit " HL_STR(HL_STORE_MAX_HANDLES) ")", MDB_DBS_FULL);
         rc = HL_EFULL;
     }
     return rc;
