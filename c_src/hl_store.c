@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #define HL_STORE_MAX_HANDLES 4096
 #define DEFAULT_MAP_SIZE ((size_t)64 << 30)
@@ -280,15 +281,40 @@ int hl_store_op_end(hl_store_op *op, int rc)
 
 /* --- environment --------------------------------------------------------- */
 
+/* The map size to ask for. With MDB_WRITEMAP LMDB writes through the map,
+ * and a write to a page the filesystem has no room for is a SIGBUS, not an
+ * error: so the map is clamped to the room left (free space plus what the
+ * data file already holds), and LMDB reports MDB_MAP_FULL first. */
+static size_t map_size_for(const char *dir, size_t want, int writemap)
+{
+    struct statvfs fs;
+    struct stat st;
+    char path[4096];
+    if (!writemap || statvfs(dir, &fs))
+        return want;
+    uint64_t room = (uint64_t)fs.f_bavail * fs.f_frsize;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (stat(path, &st) == 0)
+        room += (uint64_t)st.st_blocks * 512;
+    room &= ~(uint64_t)0xFFFF; /* a whole number of pages of any size */
+    return room < want ? (size_t)room : want;
+}
+
+/* MDB_WRITEMAP makes commits several times faster on tmpfs (no pwrite per
+ * dirty page) but turns a full filesystem into a SIGBUS. It is used only by
+ * a single-threaded, non-syncing store, i.e. the C node on tmpfs; never with
+ * multi_thread (the NIF), because a signal there would kill the BEAM VM. */
 static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
 {
-    unsigned flags = MDB_NOTLS | (o->sync ? 0 : MDB_NOSYNC | MDB_NOMETASYNC);
+    int writemap = !o->sync && !o->multi_thread;
+    unsigned flags =
+        MDB_NOTLS | (o->sync ? 0 : MDB_NOSYNC | MDB_NOMETASYNC) | (writemap ? MDB_WRITEMAP : 0);
+    size_t map = map_size_for(s->dir, o->map_size ? o->map_size : DEFAULT_MAP_SIZE, writemap);
     int dead = 0, rc;
     MDB_txn *txn = NULL;
     if ((*what = "env_create", rc = mdb_env_create(&s->env)))
         return rc;
-    if ((*what = "set_mapsize",
-         rc = mdb_env_set_mapsize(s->env, o->map_size ? o->map_size : DEFAULT_MAP_SIZE)))
+    if ((*what = "set_mapsize", rc = mdb_env_set_mapsize(s->env, map)))
         return rc;
     if ((*what = "set_maxdbs", rc = mdb_env_set_maxdbs(s->env, HL_STORE_MAX_HANDLES + 1)))
         return rc;

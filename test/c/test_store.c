@@ -475,7 +475,7 @@ static void test_store_hash_mixes(void **state)
 static void test_store_long_table_names(void **state)
 {
     fixture *f = *state;
-    char name[300];
+    char name[251]; /* atoms hold at most 255 characters */
     memset(name, 'n', sizeof name - 1);
     name[sizeof name - 1] = 0;
     /* A tuple name stands in for any long canonical term. */
@@ -1013,6 +1013,22 @@ static void test_store_threads(void **state)
     hl_buf_free(&t.first);
 }
 
+/* sync = 1 (disk durability, no WRITEMAP) keeps the same behaviour. */
+static void test_store_sync_mode(void **state)
+{
+    fixture *f = *state;
+    char err[256];
+    hl_bytes tab = atom(f, "t"), k = integer(f, 1), obj = tuple(f, 1, k);
+    hl_store_opts o = {f->dir, TEST_MAP, 1, 0, NULL, NULL};
+    hl_store_close(f->s);
+    assert_int_equal(hl_store_open(&o, &f->s, err, sizeof err), HL_OK);
+    create(f, tab, HL_PUBLIC, 1, cnode);
+    assert_int_equal(insert1(f, tab, cnode, obj), HL_OK);
+    hl_store_close(f->s);
+    assert_int_equal(hl_store_open(&o, &f->s, err, sizeof err), HL_OK);
+    assert_int_equal(lookup(f, tab, cnode, k, obj), 1);
+}
+
 static void test_store_callback_error_and_bad_args(void **state)
 {
     fixture *f = *state;
@@ -1079,6 +1095,7 @@ int main(void)
         T(test_store_lmdb_handle_rules),
         T(test_store_stale_handles_swept),
         T(test_store_threads),
+        T(test_store_sync_mode),
         T(test_store_callback_error_and_bad_args),
         cmocka_unit_test(test_store_open_failure_reports),
     };
