@@ -24,7 +24,7 @@ ERL ?= erl
 EI_DIR = $(shell $(ERL) -noshell -eval 'io:format("~s",[code:lib_dir(erl_interface)]),halt().')
 ERTS_INC = $(shell $(ERL) -noshell -eval 'io:format("~s/erts-~s/include",[code:root_dir(),erlang:system_info(version)]),halt().')
 
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -fPIC -MMD -MP
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -D_REENTRANT -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -fPIC -MMD -MP
 ifeq ($(DEBUG),1)
   CFLAGS_OPT := -g -O0
 else
@@ -37,7 +37,8 @@ endif
 CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
 
 # Pure modules (no I/O): shared by the C node, the NIF and the unit tests.
-CORE_SRC := c_src/hl_common.c c_src/hl_term.c c_src/hl_order.c c_src/hl_owner.c c_src/hl_store.c
+CORE_SRC := c_src/hl_common.c c_src/hl_term.c c_src/hl_term_enc.c c_src/hl_term_util.c \
+  c_src/hl_order.c c_src/hl_owner.c c_src/hl_store.c c_src/hl_store_meta.c c_src/hl_store_rows.c
 NODE_SRC := $(CORE_SRC) $(filter-out $(CORE_SRC) c_src/hl_nif.c,$(wildcard c_src/hl_*.c))
 NIF_SRC := $(CORE_SRC) c_src/hl_nif.c
 
@@ -55,7 +56,7 @@ all: setup priv/heirloom_node $(if $(wildcard c_src/hl_nif.c),priv/heirloom_nif.
 setup:
 	$(Q)sh scripts/setup.sh
 
-$(BUILD)/%.o: c_src/%.c
+$(BUILD)/%.o: c_src/%.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -I$(EI_DIR)/include -I$(ERTS_INC) -c $< -o $@
