@@ -90,8 +90,11 @@ sanitize:
 vectors:
 	escript test/vectors/gen_vectors.escript test/vectors
 
+# A free port for this run's private epmd: the VM reads ERL_EPMD_PORT only at boot.
+FREE_PORT = $(shell $(ERL) -noshell -eval '{ok,S}=gen_tcp:listen(0,[{ip,{127,0,0,1}}]),{ok,P}=inet:port(S),io:format("~p",[P]),halt().')
+
 mixtest: all
-	$(Q)MIX_ENV=test mix test
+	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix test
 
 test: ctest mixtest
 

@@ -31,6 +31,10 @@
 #define HL_READ_CHUNK 65536
 #define HL_TICK_SEND_MS 15000
 #define HL_HANDSHAKE_TMO_MS 5000
+#define HL_CONNECT_TMO_MS 1000
+/* After a failed connect, do not block on the same node again this soon. */
+#define HL_CONNECT_RETRY_MS 1000
+#define HL_FAILED_SLOTS 8
 
 struct hl_conn {
     hl_dist *d;
@@ -54,6 +58,11 @@ struct hl_dist {
     uint32_t ref_counter;
     hl_conn **conns;
     size_t nconns, capconns;
+    struct {
+        char node[MAXNODELEN + 1];
+        long long at;
+    } failed[HL_FAILED_SLOTS];
+    unsigned next_failed;
 };
 
 static long long now_ms(void)
@@ -201,7 +210,7 @@ int hl_dist_send_to_pid(hl_dist *d, hl_bytes pid, hl_bytes msg)
     hl_bytes node;
     if (hl_term_node_of(pid.data, pid.len, &node))
         return HL_EBADARG;
-    hl_conn *c = hl_dist_find(d, node);
+    hl_conn *c = hl_dist_reach(d, node);
     if (!c)
         return HL_ENOPROC;
     /* SEND: {2, '', ToPid} */
@@ -388,6 +397,42 @@ static void on_accept(void *ctx, int fd, short revents)
         ei_close_connection(cfd);
         return;
     }
+}
+
+static int recently_failed(hl_dist *d, const char *name, long long now)
+{
+    for (unsigned i = 0; i < HL_FAILED_SLOTS; i++)
+        if (d->failed[i].at && now - d->failed[i].at < HL_CONNECT_RETRY_MS &&
+            strcmp(d->failed[i].node, name) == 0)
+            return 1;
+    return 0;
+}
+
+hl_conn *hl_dist_reach(hl_dist *d, hl_bytes node_atom)
+{
+    hl_conn *c = hl_dist_find(d, node_atom);
+    char name[MAXNODELEN + 1];
+    if (c)
+        return c;
+    if (hl_term_get_atom(node_atom.data, node_atom.len, name, sizeof name) ||
+        strcmp(name, ei_thisnodename(&d->ec)) == 0 || !strchr(name, '@'))
+        return NULL;
+    long long now = now_ms();
+    if (recently_failed(d, name, now))
+        return NULL;
+    /* Synchronous like accept: epmd lookup and handshake are a few small
+     * packets, and a node that is gone fails at the epmd lookup at once. */
+    int fd = ei_connect_tmo(&d->ec, name, HL_CONNECT_TMO_MS);
+    int fl = fd < 0 ? -1 : fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || conn_add(d, fd, name)) {
+        if (fd >= 0)
+            ei_close_connection(fd);
+        unsigned i = d->next_failed++ % HL_FAILED_SLOTS;
+        strcpy(d->failed[i].node, name);
+        d->failed[i].at = now;
+        return NULL;
+    }
+    return hl_dist_find(d, node_atom);
 }
 
 static void on_publish_hup(void *ctx, int fd, short revents)

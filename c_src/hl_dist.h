@@ -57,12 +57,17 @@ int hl_dist_port(const hl_dist *d);
 /* The connection to a node given as a canonical atom, or NULL. */
 hl_conn *hl_dist_find(hl_dist *d, hl_bytes node_atom);
 hl_bytes hl_conn_node(const hl_conn *c);
+/* The connection to a node, connecting to it first (a blocking handshake of
+ * at most a second) when there is none: an heir or a give_away target may
+ * live on a node that never called us. NULL when the node cannot be reached
+ * (tried again only after a second), or is this node. */
+hl_conn *hl_dist_reach(hl_dist *d, hl_bytes node_atom);
 
 /* Queue one frame (control term, optional message term; both without
  * version byte). HL_OK, HL_ENOMEM, or HL_EBADARG if the connection is gone. */
 int hl_dist_send(hl_dist *d, hl_conn *c, hl_bytes control, hl_bytes msg);
-/* Send msg to pid (whatever node it is on, if connected). HL_ENOPROC when
- * there is no connection to the pid's node. */
+/* Send msg to pid, connecting to its node if needed. HL_ENOPROC when the
+ * pid's node cannot be reached. */
 int hl_dist_send_to_pid(hl_dist *d, hl_bytes pid, hl_bytes msg);
 
 #endif

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define HL_VERSION "0.1.0"
@@ -69,16 +70,24 @@ static int read_cookie(const char *path, char *out, size_t cap, char *err, size_
     return 0;
 }
 
+/* Ask for NAMES_REQ and read the 4-byte port of the reply: a bare connect
+ * would make epmd log a partial packet, and this also proves it is epmd. */
 static int epmd_answers(void)
 {
     const char *p = getenv("ERL_EPMD_PORT");
     int port = p ? atoi(p) : 4369;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct timeval tmo = {.tv_sec = 1};
+    static const unsigned char names_req[3] = {0, 1, 110};
+    unsigned char reply[4];
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0)
         return 0;
-    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    int ok = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof tmo) == 0 &&
+             connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+             write(fd, names_req, sizeof names_req) == (ssize_t)sizeof names_req &&
+             recv(fd, reply, sizeof reply, MSG_WAITALL) == (ssize_t)sizeof reply;
     close(fd);
     return ok;
 }

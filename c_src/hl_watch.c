@@ -77,7 +77,7 @@ int hl_watch_is_watched(const hl_watch *w, hl_bytes pid)
 /* Send MONITOR_P {19, Self, Target, Ref} to the connection of `node`. */
 static int send_monitor(hl_watch *w, hl_bytes node, hl_bytes target, hl_bytes ref)
 {
-    hl_conn *c = hl_dist_find(w->d, node);
+    hl_conn *c = hl_dist_reach(w->d, node);
     if (!c)
         return HL_ENOPROC;
     hl_buf ctl = {0};
@@ -104,7 +104,7 @@ int hl_watch_pid(hl_watch *w, hl_bytes pid)
         return HL_EBADARG;
     if (find_pid(w, pid) >= 0)
         return HL_OK;
-    if (!hl_dist_find(w->d, node))
+    if (!hl_dist_reach(w->d, node))
         return HL_ENOPROC;
     if (w->nw == w->capw) {
         size_t cap = w->capw ? w->capw * 2 : 16;

@@ -188,7 +188,8 @@ raise_on_error(Args, Reply) ->
 format_error(_Reason, [{_M, _F, _As, Info} | _]) ->
     ErrorInfo = proplists:get_value(error_info, Info, #{}),
     Cause = maps:get(cause, ErrorInfo, badarg),
-    #{general => describe(Cause)}.
+    %% Elixir's ArgumentError wants binaries here, erl_error takes either.
+    #{general => unicode:characters_to_binary(describe(Cause))}.
 
 describe(no_table) -> "the table identifier does not refer to an existing Heirloom table";
 describe(access) -> "the table's access mode does not allow this process to do that";

@@ -80,10 +80,12 @@ defmodule Heirloom.EmbeddedTest do
     peer = Peer.start("never")
     on_exit(fn -> Peer.stop(peer) end)
 
-    assert {:error, _} =
-             :erpc.call(peer.node, Supervisor, :start_link, [
-               [{Heirloom, node: cnode, start: :never}],
-               [strategy: :one_for_one]
+    # Started unlinked: a failing start_link would take the erpc worker with it.
+    assert {:error, {:no_c_node, ^cnode}} =
+             :erpc.call(peer.node, :gen_server, :start, [
+               :heirloom_embedded,
+               [node: cnode, start: :never],
+               []
              ])
 
     # Nothing registered under that name: no C node was started.

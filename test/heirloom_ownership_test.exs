@@ -97,10 +97,17 @@ defmodule Heirloom.OwnershipTest do
       t = tab()
       ^t = Heirloom.new(t, [:named_table])
       me = self()
-      receiver = spawn(fn -> receive do: (m -> send(me, {:got, m})) end)
+      # The receiver stays alive: when it exits, the table moves on to the heir.
+      receiver =
+        spawn(fn ->
+          receive do: (m -> send(me, {:got, m}))
+          receive do: (:stop -> :ok)
+        end)
+
       assert Heirloom.give_away(t, receiver, :gift)
       assert_receive {:got, {:"ETS-TRANSFER", ^t, ^me, :gift}}
       assert Heirloom.info(t, :owner) == receiver
+      send(receiver, :stop)
       _ = node
     end
 

@@ -6,26 +6,33 @@ defmodule HeirloomTest do
   """
 
   @doc """
-  Start a private epmd on a free loopback port and make this VM distributed.
-  Under ExUnit everything is stopped after the suite; otherwise call
-  `stop_distribution/0`.
+  Make this VM distributed under a unique name and cookie, on the epmd that
+  the VM was started with (`ERL_EPMD_PORT` / `-epmd_port`, default 4369).
+  A VM reads that port only at boot, so `make test` picks a free port and
+  sets `ERL_EPMD_PORT` before starting mix: the run gets a private epmd. When
+  no epmd listens on the port, one is started here and killed by its OS pid
+  after the suite; an epmd someone else runs is shared, never stopped.
   """
   def start_distribution! do
-    port = free_port()
-    epmd = System.find_executable("epmd") || raise "epmd not found"
+    port = epmd_port()
 
-    p =
-      Port.open({:spawn_executable, epmd}, [
-        :binary,
-        :exit_status,
-        args: ["-port", "#{port}", "-address", "127.0.0.1"]
-      ])
+    unless epmd_up?() do
+      epmd = System.find_executable("epmd") || raise "epmd not found"
 
-    {:os_pid, os_pid} = Port.info(p, :os_pid)
-    :persistent_term.put({__MODULE__, :epmd}, os_pid)
+      p =
+        Port.open({:spawn_executable, epmd}, [
+          :binary,
+          :exit_status,
+          args: ["-port", "#{port}", "-address", "127.0.0.1"]
+        ])
+
+      {:os_pid, os_pid} = Port.info(p, :os_pid)
+      :persistent_term.put({__MODULE__, :epmd}, os_pid)
+      wait_until(&epmd_up?/0, 5_000)
+    end
+
+    # C nodes and peer VMs started by the tests find the same epmd.
     System.put_env("ERL_EPMD_PORT", "#{port}")
-    wait_until(fn -> tcp_open?(port) end, 5_000)
-
     uniq = "#{System.os_time(:millisecond)}_#{System.unique_integer([:positive])}"
     {:ok, _} = Node.start(:"hltest_#{uniq}@127.0.0.1", :longnames)
     Node.set_cookie(:"cookie_#{uniq}")
@@ -33,9 +40,20 @@ defmodule HeirloomTest do
     :ok
   end
 
+  defp epmd_port do
+    case :init.get_argument(:epmd_port) do
+      {:ok, [[p | _] | _]} -> List.to_integer(p)
+      :error -> 4369
+    end
+  end
+
   def stop_distribution do
     Node.stop()
-    kill(:persistent_term.get({__MODULE__, :epmd}), "KILL")
+    case :persistent_term.get({__MODULE__, :epmd}, nil) do
+      nil -> :ok
+      os_pid -> kill(os_pid, "KILL")
+    end
+
     File.rm_rf(base_dir())
   end
 
@@ -82,17 +100,7 @@ defmodule HeirloomTest do
     end
   end
 
-  defp free_port do
-    {:ok, s} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(s)
-    :gen_tcp.close(s)
-    port
-  end
-
-  defp tcp_open?(port) do
-    case :gen_tcp.connect({127, 0, 0, 1}, port, [], 200) do
-      {:ok, s} -> :ok == :gen_tcp.close(s)
-      _ -> false
-    end
-  end
+  # A real NAMES request on this VM's epmd port (a bare connect makes epmd
+  # log a partial packet).
+  defp epmd_up?, do: match?({:ok, _}, :erl_epmd.names(~c"127.0.0.1"))
 end
