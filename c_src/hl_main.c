@@ -70,7 +70,7 @@ static int read_cookie(const char *path, char *out, size_t cap, char *err, size_
     return 0;
 }
 
-/* Ask for NAMES_REQ and read the 4-byte port of the reply: a bare connect
+/* Ask for NAMES_REQ and read the reply (epmd's port, then names until it closes): a bare connect
  * would make epmd log a partial packet, and this also proves it is epmd. */
 static int epmd_answers(void)
 {
@@ -88,6 +88,10 @@ static int epmd_answers(void)
              connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
              write(fd, names_req, sizeof names_req) == (ssize_t)sizeof names_req &&
              recv(fd, reply, sizeof reply, MSG_WAITALL) == (ssize_t)sizeof reply;
+    /* Drain the name list: closing early makes epmd log a broken pipe. */
+    char rest[512];
+    while (ok && recv(fd, rest, sizeof rest, 0) > 0)
+        ;
     close(fd);
     return ok;
 }

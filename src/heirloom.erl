@@ -146,25 +146,38 @@ local(Node) ->
     Key = {?MODULE, path, Node},
     case persistent_term:get(Key, undefined) of
         undefined ->
-            Path = choose_path(Node),
-            persistent_term:put(Key, Path),
-            Path;
+            case choose_path(Node) of
+                unreachable ->
+                    %% Decide when the C node answers, not now.
+                    cnode;
+                Path ->
+                    persistent_term:put(Key, Path),
+                    Path
+            end;
         Path ->
             Path
     end.
 
 choose_path(Node) ->
     Wanted = application:get_env(heirloom, path, auto),
-    try
-        true = Wanted =:= auto andalso same_host(Node),
-        {module, heirloom_nif} = code:ensure_loaded(heirloom_nif),
-        Info = call(Node, store_info),
-        Dir = proplists:get_value(dir, Info),
-        true = filelib:is_dir(Dir),
-        {ok, Env} = heirloom_nif:open(Dir),
-        {nif, Env}
+    case Wanted =:= auto andalso same_host(Node) andalso
+         code:ensure_loaded(heirloom_nif) =:= {module, heirloom_nif} of
+        false -> cnode;
+        true -> open_local(Node)
+    end.
+
+open_local(Node) ->
+    try call(Node, store_info) of
+        Info when is_list(Info) ->
+            Dir = proplists:get_value(dir, Info),
+            case is_list(Dir) andalso filelib:is_dir(Dir) andalso heirloom_nif:open(Dir) of
+                {ok, Env} -> {nif, Env};
+                _ -> cnode
+            end;
+        _ ->
+            cnode
     catch
-        _:_ -> cnode
+        exit:_ -> unreachable
     end.
 
 same_host(Node) ->

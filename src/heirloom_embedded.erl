@@ -12,8 +12,14 @@
 %% The C node is started detached (its own session, output to a log file
 %% beside the store) so that it outlives this VM: a VM that crashed and came
 %% back finds the same C node by name, and its servers claim their tables
-%% with every row. After a disconnect it reconnects, and restarts the C node
-%% if it died and `start' is `auto'.
+%% with every row.
+%%
+%% When the connection to the C node drops, this process exits and its
+%% supervisor starts it again: init reconnects, or restarts the C node if it
+%% died and `start' is `auto'. Put `Heirloom' before the servers that use its
+%% tables under `rest_for_one' (like a database repo): they are restarted
+%% after it and claim their tables again, which they must after a C node
+%% restart, since a restarted C node holds every table until it is claimed.
 -module(heirloom_embedded).
 -behaviour(gen_server).
 
@@ -21,7 +27,6 @@
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -define(READY_TIMEOUT, 10000).
--define(RETRY_MS, 200).
 
 -record(st, {node, start, dir, args}).
 
@@ -47,10 +52,14 @@ init(Opts) ->
     case ensure_distributed() of
         ok ->
             heirloom:set_node(St#st.node),
+            %% A C node started again may keep its store elsewhere.
+            heirloom:forget_path(St#st.node),
+            %% Before the first contact, so that no nodedown can slip by.
             ok = net_kernel:monitor_nodes(true, [{node_type, all}]),
             case ensure_cnode(St) of
                 ok -> {ok, St};
-                {error, Why} -> {stop, Why}
+                {error, Why} ->
+                    {stop, Why}
             end;
         {error, Why} ->
             {stop, Why}
@@ -60,16 +69,7 @@ handle_call(_Req, _From, St) -> {reply, {error, unknown_request}, St}.
 handle_cast(_Msg, St) -> {noreply, St}.
 
 handle_info({nodedown, Node, _}, #st{node = Node} = St) ->
-    %% It may come back with another store directory: decide the path again.
-    heirloom:forget_path(Node),
-    erlang:send_after(?RETRY_MS, self(), reconnect),
-    {noreply, St};
-handle_info(reconnect, St) ->
-    case ensure_cnode(St) of
-        ok -> ok;
-        {error, _} -> erlang:send_after(?RETRY_MS * 5, self(), reconnect)
-    end,
-    {noreply, St};
+    {stop, {shutdown, {c_node_down, Node}}, St};
 handle_info(_Msg, St) ->
     {noreply, St}.
 

@@ -75,6 +75,26 @@ defmodule Heirloom.EmbeddedTest do
     assert :heirloom.call(ctx.cnode, {:info, :kept, :held_by_heirloom}) == true
   end
 
+  test "kill -9 of the C node: a server under rest_for_one owns its table again", ctx do
+    vm = Peer.start("app")
+    on_exit(fn -> Peer.stop(vm) end)
+    :ok = :erpc.call(vm.node, AppVm, :start_with_server, [ctx.opts, :backup])
+    rows = for i <- 1..2_000, do: {i, "row #{i}"}
+    true = :erpc.call(vm.node, DataBackup.Server, :insert_many, [rows])
+    old_server = :erpc.call(vm.node, Process, :whereis, [DataBackup.Server])
+    old = cnode_os_pid(ctx.cnode)
+    HeirloomTest.kill(old, "KILL")
+    HeirloomTest.wait_until(fn -> not HeirloomTest.os_alive?(old) end)
+
+    HeirloomTest.wait_until(fn -> :erpc.call(vm.node, AppVm, :server_owns?, [:backup]) end, 15_000)
+    assert cnode_os_pid(ctx.cnode) != old
+    assert :erpc.call(vm.node, Process, :whereis, [DataBackup.Server]) != old_server
+    assert :erpc.call(vm.node, DataBackup.Server, :get_data, [1_234]) == {:ok, "row 1234"}
+    assert :heirloom.call(ctx.cnode, {:info, :backup, :size}) == 2_000
+    # It owns the table, so it can write again.
+    assert :erpc.call(vm.node, DataBackup.Server, :insert_data, [2_001, "new"])
+  end
+
   test "start: :never does not start a C node" do
     cnode = HeirloomTest.unique_node("never")
     peer = Peer.start("never")

@@ -24,6 +24,35 @@ defmodule DemoApp do
     for k <- i..j, do: {k, record(k)}
   end
 
+  @doc "Fetch rows i..j from the slow source and hand them to the server."
+  def load_batch(i, j, delay_ms), do: DataBackup.Server.insert_many(fetch_batch(i, j, delay_ms))
+
+  @doc "n random lookups through the server: {all_correct?, microseconds}."
+  def random_lookups(n, rows) do
+    t = System.monotonic_time(:microsecond)
+    ok = Enum.all?(1..n, fn _ -> safe_get(:rand.uniform(rows)) end)
+    {ok, System.monotonic_time(:microsecond) - t}
+  end
+
+  @doc "Kill the server; microseconds until its successor serves row `key`."
+  def kill_server(key) do
+    old = Process.whereis(DataBackup.Server)
+    t = System.monotonic_time(:microsecond)
+    Process.exit(old, :kill)
+    time_until(fn -> Process.whereis(DataBackup.Server) not in [nil, old] and safe_get(key) end, t)
+  end
+
+  @doc "The server owns the table again and serves row `key`."
+  def owned_and_served(table, key) do
+    try do
+      Heirloom.info(table, :owner) == Process.whereis(DataBackup.Server) and safe_get(key)
+    rescue
+      ArgumentError -> false
+    catch
+      :exit, _ -> false
+    end
+  end
+
   def record(k), do: %{id: k, name: "customer #{k}", balance: rem(k * 7919, 100_000)}
 
   @doc "Time in microseconds until `fun` returns a truthy value."

@@ -11,6 +11,28 @@ defmodule HeirloomTest.AppVm do
     :ok
   end
 
+  @doc """
+  The recommended tree: `{Heirloom, opts}` first, then a server using its
+  table, under `rest_for_one`, so the server is restarted (and claims again)
+  whenever the C node connection is lost.
+  """
+  def start_with_server(opts, table) do
+    children = [{Heirloom, opts}, {DataBackup.Server, table: table}]
+    {:ok, pid} = Supervisor.start_link(children, strategy: :rest_for_one)
+    Process.unlink(pid)
+    :ok
+  end
+
+  @doc "Whether DataBackup.Server is alive and owns `table`."
+  def server_owns?(table) do
+    server = Process.whereis(DataBackup.Server)
+    server != nil and Heirloom.info(table, :owner) == server
+  rescue
+    ArgumentError -> false
+  catch
+    :exit, _ -> false
+  end
+
   @doc "Spawn a process that claims `table`, inserts rows 1..n if it is empty, and stays."
   def claim_owner(table, n, report_to) do
     spawn(fn ->
