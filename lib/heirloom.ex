@@ -112,4 +112,16 @@ defmodule Heirloom do
   @doc "`:pong` when the C node answers."
   @spec ping() :: :pong
   defdelegate ping(), to: :heirloom
+
+  @doc """
+  The path this VM's calls take to the C node's data: `:nif` when the store
+  is on this host and the NIF opened it, `:cnode` otherwise. Set the
+  `:heirloom` app env `:path` to `:cnode` to force the C node path.
+  """
+  @spec path() :: :nif | :cnode
+  defdelegate path(), to: :heirloom
+
+  @doc "Where the C node keeps its store (`:dir`), its `:os_pid` and `:node_pid`."
+  @spec store_info() :: keyword()
+  defdelegate store_info(), to: :heirloom
 end
