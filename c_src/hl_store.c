@@ -48,6 +48,10 @@
 #define HL_STORE_MAX_HANDLES 4096
 #define DEFAULT_MAP_SIZE ((size_t)64 << 30)
 #define MAX_ATTEMPTS 4
+/* Reset read transactions kept for reuse: enough for every scheduler of a
+ * BEAM to read at once, few enough to leave LMDB's 126 reader slots to the
+ * other processes sharing the store. */
+#define READ_POOL 32
 #define HL_STR_(x) #x
 #define HL_STR(x) HL_STR_(x)
 
@@ -64,7 +68,10 @@ struct hl_store {
     pthread_rwlock_t use;
     pthread_mutex_t open;
     pthread_mutex_t cache_lock;
+    pthread_mutex_t pool_lock;
     hl_store_dbis dbis;
+    MDB_txn *pool[READ_POOL];
+    int pooled;
 };
 
 enum { RETRY_STALE = 1, RETRY_FULL = 2, RETRY_MAP = 3 }; /* internal, > 0 */
@@ -201,10 +208,44 @@ static int dbi_get(hl_store_op *op)
 
 static void op_end_txn(hl_store_op *op, int *rc);
 
+/* A read transaction, renewed from the pool when one is there. A fresh one
+ * costs a zeroed allocation sized for every handle slot (about 200 KB, an
+ * mmap and munmap per lookup); a renewed one costs a reader-slot update. */
+static int read_begin(hl_store *s, MDB_txn **txn)
+{
+    mutex_lock(s, &s->pool_lock);
+    *txn = s->pooled ? s->pool[--s->pooled] : NULL;
+    mutex_unlock(s, &s->pool_lock);
+    if (*txn) {
+        if (mdb_txn_renew(*txn) == 0)
+            return 0;
+        /* A failed renew (a grown map, say) leaves it reset, not freed; a
+         * fresh begin reports the same condition if it persists. */
+        mdb_txn_abort(*txn);
+        *txn = NULL;
+    }
+    return mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+}
+
+/* Finish a read transaction that opened no handle: reset and keep it. */
+static void read_end(hl_store *s, MDB_txn *txn)
+{
+    mdb_txn_reset(txn);
+    mutex_lock(s, &s->pool_lock);
+    if (s->pooled < READ_POOL) {
+        s->pool[s->pooled++] = txn;
+        txn = NULL;
+    }
+    mutex_unlock(s, &s->pool_lock);
+    if (txn)
+        mdb_txn_abort(txn);
+}
+
 /* One attempt of op_begin; > 0 means "repair (maybe) and try again". */
 static int op_try(hl_store_op *op, hl_bytes name, int needs)
 {
-    int rc = mdb_txn_begin(op->s->env, NULL, op->mode == HL_OP_READ ? MDB_RDONLY : 0, &op->txn);
+    int rc = op->mode == HL_OP_READ ? read_begin(op->s, &op->txn)
+                                    : mdb_txn_begin(op->s->env, NULL, 0, &op->txn);
     if (rc) {
         op->txn = NULL;
         return rc == MDB_MAP_RESIZED ? RETRY_MAP : hl_store_mdb_err(op->s, rc, "begin");
@@ -251,7 +292,10 @@ static void op_end_txn(hl_store_op *op, int *rc)
 {
     hl_store *s = op->s;
     int committed = 0;
-    if (op->txn && op->dirty && *rc != HL_OK) {
+    if (op->txn && op->mode == HL_OP_READ && !op->opened) {
+        /* Nothing to publish: a read's commit is only a reset and free. */
+        read_end(s, op->txn);
+    } else if (op->txn && op->dirty && *rc != HL_OK) {
         mdb_txn_abort(op->txn);
     } else if (op->txn) {
         int cr = mdb_txn_commit(op->txn);
@@ -353,6 +397,12 @@ static int init_locks(hl_store *s)
         pthread_rwlock_destroy(&s->use);
         return -1;
     }
+    if (pthread_mutex_init(&s->pool_lock, NULL)) {
+        pthread_mutex_destroy(&s->cache_lock);
+        pthread_mutex_destroy(&s->open);
+        pthread_rwlock_destroy(&s->use);
+        return -1;
+    }
     s->mt = 1;
     return 0;
 }
@@ -399,9 +449,12 @@ void hl_store_close(hl_store *s)
 {
     if (!s)
         return;
+    while (s->pooled > 0)
+        mdb_txn_abort(s->pool[--s->pooled]);
     mdb_env_close(s->env); /* also closes every handle */
     hl_store_dbis_free(&s->dbis);
     if (s->mt) {
+        pthread_mutex_destroy(&s->pool_lock);
         pthread_mutex_destroy(&s->cache_lock);
         pthread_mutex_destroy(&s->open);
         pthread_rwlock_destroy(&s->use);

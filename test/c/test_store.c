@@ -803,6 +803,8 @@ static void test_store_map_grown_by_other_process(void **state)
     open_store(f, 4 << 20, 0);
     create(f, tab, HL_PUBLIC, 1, cnode);
     assert_int_equal(insert1(f, tab, cnode, obj), HL_EFULL);
+    /* Leaves a reset read txn in the pool: renewing it must meet the grown map. */
+    assert_int_equal(lookup(f, tab, cnode, k, obj), 0);
     fflush(NULL);
     pid_t child = fork();
     assert_true(child >= 0);
@@ -846,12 +848,14 @@ static void test_store_many_tables(void **state)
 /* The LMDB handle rules hl_store.c is built on, checked on this liblmdb:
  * a handle opened after a txn began is invalid in it (so the store retries
  * with a new txn); a read txn that aborts closes the handles it opened,
- * one that commits publishes them (so read txns are always committed). */
+ * one that commits publishes them (so a read that opened one is committed);
+ * a reset txn renewed later sees handles published meanwhile (so reads that
+ * opened none can be reset and pooled). */
 static void test_store_lmdb_handle_rules(void **state)
 {
     fixture *f = *state;
     MDB_env *env;
-    MDB_txn *old, *t;
+    MDB_txn *old, *pooled, *t;
     MDB_dbi a, b;
     unsigned fl;
     hl_store_close(f->s);
@@ -866,6 +870,8 @@ static void test_store_lmdb_handle_rules(void **state)
     mdb_dbi_close(env, a);
     mdb_dbi_close(env, b);
     assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &old), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &pooled), 0);
+    mdb_txn_reset(pooled);
     assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &t), 0);
     assert_int_equal(mdb_dbi_open(t, "a", 0, &a), 0);
     mdb_txn_abort(t);
@@ -875,6 +881,9 @@ static void test_store_lmdb_handle_rules(void **state)
     assert_int_equal(mdb_txn_commit(t), 0);
     assert_int_equal(mdb_dbi_flags(old, b, &fl), EINVAL); /* old began first */
     mdb_txn_abort(old);
+    assert_int_equal(mdb_txn_renew(pooled), 0); /* a renewed txn sees it */
+    assert_int_equal(mdb_dbi_flags(pooled, b, &fl), 0);
+    mdb_txn_abort(pooled);
     assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &t), 0);
     assert_int_equal(mdb_dbi_flags(t, b, &fl), 0); /* published by the commit */
     mdb_txn_abort(t);
