@@ -102,7 +102,7 @@ demo: all
 	$(Q)mix run examples/demo/demo.exs
 
 bench: all
-	$(Q)MIX_ENV=test mix run bench/run.exs
+	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix run bench/run.exs
 
 format:
 	clang-format -i c_src/*.c c_src/*.h test/c/*.c
