@@ -109,14 +109,34 @@ static int env_acquire(const char *dir, env_entry **out, char *err, size_t errle
     return rc;
 }
 
+/* ASCII atoms and int64 integers, the usual table names and keys, encoded
+ * directly: term_to_binary plus canonicalising costs more than a lookup. */
+static int canon_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
+{
+    char name[256];
+    ErlNifSInt64 i;
+    if (enif_get_int64(env, t, &i))
+        return hl_term_put_int(out, i);
+    int n = enif_is_atom(env, t) ? enif_get_atom(env, t, name, sizeof name, ERL_NIF_LATIN1) : 0;
+    if (n <= 0)
+        return 1;
+    for (int k = 0; k < n - 1; k++)
+        if ((unsigned char)name[k] >= 0x80)
+            return 1; /* Latin-1 here, UTF-8 in the store: let canon convert */
+    return hl_term_put_atom(out, name, (size_t)n - 1);
+}
+
 /* Canonical external format of a term, for store keys and callers. */
 static int canon(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
 {
+    int rc = canon_direct(env, t, out);
+    if (rc <= 0)
+        return rc;
     ErlNifBinary bin;
     if (!enif_term_to_binary(env, t, &bin))
         return HL_ENOMEM;
     size_t pos = 1;
-    int rc = bin.size > 1 ? hl_term_canon(bin.data, bin.size, &pos, out) : HL_EBADARG;
+    rc = bin.size > 1 ? hl_term_canon(bin.data, bin.size, &pos, out) : HL_EBADARG;
     enif_release_binary(&bin);
     return rc;
 }
@@ -170,7 +190,7 @@ static int on_row(void *ctx, hl_bytes obj)
     return 0;
 }
 
-/* Common prologue: env, canonical table and caller. */
+/* Common prologue: env, canonical table and (with_key) key. */
 typedef struct {
     env_entry *e;
     hl_buf tab, caller, key;
@@ -178,20 +198,48 @@ typedef struct {
 
 static int prologue(ErlNifEnv *env, const ERL_NIF_TERM argv[], int with_key, call_args *a)
 {
-    ErlNifPid self;
     memset(a, 0, sizeof *a);
-    if (!(a->e = get_env(env, argv[0])) || !enif_self(env, &self))
+    if (!(a->e = get_env(env, argv[0])))
         return HL_EBADARG;
     int rc = canon(env, argv[1], &a->tab);
     /* Same rule as the C node: a table is an atom or a reference. */
     if (!rc && a->tab.data[0] != HL_TAG_SMALL_ATOM_UTF8 && a->tab.data[0] != HL_TAG_ATOM_UTF8 &&
         a->tab.data[0] != HL_TAG_NEWER_REFERENCE)
         rc = HL_EBADARG;
-    if (!rc)
-        rc = canon(env, enif_make_pid(env, &self), &a->caller);
     if (!rc && with_key)
         rc = canon(env, argv[2], &a->key);
     return rc;
+}
+
+/* The calling process's canonical pid, needed by every write. */
+static int set_caller(ErlNifEnv *env, call_args *a)
+{
+    ErlNifPid self;
+    if (!enif_self(env, &self))
+        return HL_EBADARG;
+    return canon(env, enif_make_pid(env, &self), &a->caller);
+}
+
+/*
+ * Reads go first as an anonymous reader, a one-byte view no canonical pid
+ * equals: public and protected tables let it read, a private one answers
+ * HL_EACCESS and the read is redone as the caller. Encoding the caller's pid
+ * (term_to_binary with its node name) costs more than the lookup itself.
+ */
+static const unsigned char anonymous_byte = 0;
+
+static hl_bytes reader(const call_args *a)
+{
+    return a->caller.len ? hl_buf_view(&a->caller) : (hl_bytes){&anonymous_byte, 1};
+}
+
+/* After a read: 1 when it must be redone as the caller (*rc then reset). */
+static int redo_as_caller(ErlNifEnv *env, call_args *a, int *rc)
+{
+    if (*rc != HL_EACCESS || a->caller.len)
+        return 0;
+    *rc = set_caller(env, a);
+    return *rc == HL_OK;
 }
 
 static void epilogue(call_args *a)
@@ -206,9 +254,12 @@ static ERL_NIF_TERM lookup_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int di
     call_args a;
     lookup_ctx c = {env, enif_make_list(env, 0), dirty_ok, 0};
     int rc = prologue(env, argv, 1, &a);
-    if (!rc)
-        rc = hl_store_lookup(a.e->store, hl_buf_view(&a.tab), hl_buf_view(&a.caller),
-                             hl_buf_view(&a.key), on_row, &c);
+    if (!rc) {
+        do
+            rc = hl_store_lookup(a.e->store, hl_buf_view(&a.tab), reader(&a), hl_buf_view(&a.key),
+                                 on_row, &c);
+        while (redo_as_caller(env, &a, &rc));
+    }
     epilogue(&a);
     if (c.too_big)
         return am_dirty;
@@ -233,9 +284,12 @@ static ERL_NIF_TERM nif_member(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv
     call_args a;
     int found = 0;
     int rc = prologue(env, argv, 1, &a);
-    if (!rc)
-        rc = hl_store_member(a.e->store, hl_buf_view(&a.tab), hl_buf_view(&a.caller),
-                             hl_buf_view(&a.key), &found);
+    if (!rc) {
+        do
+            rc = hl_store_member(a.e->store, hl_buf_view(&a.tab), reader(&a), hl_buf_view(&a.key),
+                                 &found);
+        while (redo_as_caller(env, &a, &rc));
+    }
     epilogue(&a);
     return rc ? error_term(env, rc) : (found ? am_true : am_false);
 }
@@ -284,6 +338,8 @@ static ERL_NIF_TERM insert_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int on
     size_t n = 0;
     int inserted = 0;
     int rc = prologue(env, argv, 0, &a);
+    if (!rc)
+        rc = set_caller(env, &a);
     if (!rc) {
         ERL_NIF_TERM r = objects(env, argv[2], &all, &views, &n);
         rc = r == am_ok ? HL_OK : (r == am_badarg ? HL_EBADARG : HL_ENOMEM);
@@ -316,6 +372,8 @@ static ERL_NIF_TERM nif_delete(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv
     (void)argc;
     call_args a;
     int rc = prologue(env, argv, 1, &a);
+    if (!rc)
+        rc = set_caller(env, &a);
     if (!rc)
         rc = hl_store_delete_key(a.e->store, hl_buf_view(&a.tab), hl_buf_view(&a.caller),
                                  hl_buf_view(&a.key));

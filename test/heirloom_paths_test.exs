@@ -3,6 +3,7 @@ defmodule Heirloom.PathsTest do
   # and through the C node (forced with the `path` app env) must give the
   # same results and the same errors, and both must match ETS.
   use ExUnit.Case, async: false
+  import Bitwise
 
   alias HeirloomTest.CNode
 
@@ -67,7 +68,8 @@ defmodule Heirloom.PathsTest do
       {"lookup no table", fn m, _ -> m.lookup(:no_such_table_here, 1) end},
       {"insert no table", fn m, _ -> m.insert(:no_such_table_here, {1}) end},
       {"member no table", fn m, _ -> m.member(:no_such_table_here, 1) end},
-      {"other process reads", fn m, t -> in_other_process(fn -> run(fn -> m.lookup(t, 2) end) end).() end},
+      {"other process reads",
+       fn m, t -> in_other_process(fn -> run(fn -> m.lookup(t, 2) end) end).() end},
       {"other process may not write",
        fn m, t -> in_other_process(fn -> run(fn -> m.insert(t, {5, 5}) end) end).() end},
       {"other process may not delete",
@@ -76,7 +78,8 @@ defmodule Heirloom.PathsTest do
     ]
   end
 
-  defp run_all(api, t), do: Enum.map(cases(), fn {label, f} -> {label, run(fn -> f.(api, t) end)} end)
+  defp run_all(api, t),
+    do: Enum.map(cases(), fn {label, f} -> {label, run(fn -> f.(api, t) end)} end)
 
   # ETS's causes differ from Heirloom's; what must match is the outcome.
   defp outcome({:badarg, _}), do: :badarg
@@ -102,14 +105,75 @@ defmodule Heirloom.PathsTest do
     :ets.delete(e)
 
     for {{label, h}, {label, x}} <- Enum.zip(via_nif, via_ets) do
-      assert outcome(h) == outcome(x), "#{label}: Heirloom #{inspect(h, limit: 5)}, ETS #{inspect(x, limit: 5)}"
+      assert outcome(h) == outcome(x),
+             "#{label}: Heirloom #{inspect(h, limit: 5)}, ETS #{inspect(x, limit: 5)}"
+    end
+  end
+
+  test "what one path writes the other finds: keys at every encoding boundary", %{node: node} do
+    ints = [
+      0,
+      1,
+      255,
+      256,
+      -1,
+      2_147_483_647,
+      2_147_483_648,
+      -2_147_483_648,
+      -2_147_483_649,
+      1 <<< 59,
+      (1 <<< 63) - 1,
+      -(1 <<< 63),
+      1 <<< 64,
+      -(1 <<< 64)
+    ]
+
+    keys =
+      ints ++
+        [
+          :a,
+          :ascii_atom,
+          :été,
+          :日本,
+          1.5,
+          "bin",
+          ~c"chars",
+          {1, :two},
+          [1 | 2],
+          %{b: 1, a: 2},
+          self()
+        ]
+
+    for {writer, reader} <- [{:nif, :cnode}, {:cnode, :nif}] do
+      use_path(writer, node)
+
+      t =
+        Heirloom.new(:"cross_#{writer}_ü_#{System.unique_integer([:positive])}", [
+          :named_table,
+          :public
+        ])
+
+      for k <- keys, do: assert(Heirloom.insert(t, {k, writer}))
+      use_path(reader, node)
+
+      for k <- keys,
+          do:
+            assert(Heirloom.lookup(t, k) == [{k, writer}], "#{inspect(k)} written via #{writer}")
+
+      assert Heirloom.info(t, :size) == length(keys)
     end
   end
 
   test "a private table refuses other processes on both paths", %{node: node} do
     for path <- [:nif, :cnode] do
       use_path(path, node)
-      t = Heirloom.new(:"private_#{path}_#{System.unique_integer([:positive])}", [:named_table, :private])
+
+      t =
+        Heirloom.new(:"private_#{path}_#{System.unique_integer([:positive])}", [
+          :named_table,
+          :private
+        ])
+
       assert Heirloom.insert(t, {1, :mine})
       assert Heirloom.lookup(t, 1) == [{1, :mine}]
       assert {:badarg, _} = in_other_process(fn -> run(fn -> Heirloom.lookup(t, 1) end) end).()
@@ -124,7 +188,10 @@ defmodule Heirloom.PathsTest do
 
     receiver =
       spawn(fn ->
-        receive do: ({:"ETS-TRANSFER", ^t, ^me, :go} -> send(me, {:writes, run(fn -> Heirloom.insert(t, {1, :theirs}) end)}))
+        receive do:
+                  ({:"ETS-TRANSFER", ^t, ^me, :go} ->
+                     send(me, {:writes, run(fn -> Heirloom.insert(t, {1, :theirs}) end)}))
+
         receive do: (:stop -> :ok)
       end)
 
