@@ -22,6 +22,8 @@
 -type reason() :: atom() | {owned_by, pid()}.
 -export_type([tab/0, reason/0]).
 
+-define(DEFAULT_PATH, {?MODULE, default_path}).
+
 %% @doc The C node that calls without an explicit node go to.
 -spec node() -> node().
 node() ->
@@ -30,7 +32,9 @@ node() ->
 %% @doc Point this VM's calls at another C node.
 -spec set_node(node()) -> ok.
 set_node(Node) when is_atom(Node) ->
-    application:set_env(heirloom, node, Node).
+    application:set_env(heirloom, node, Node),
+    _ = persistent_term:erase(?DEFAULT_PATH),
+    ok.
 
 %% @doc Send a raw request to the default C node; never raises for
 %% `{error, _}' replies. Exits like `gen_server:call/3' if the node is down.
@@ -125,11 +129,12 @@ path() ->
 -spec forget_path(node()) -> ok.
 forget_path(Node) ->
     _ = persistent_term:erase({?MODULE, path, Node}),
+    _ = persistent_term:erase(?DEFAULT_PATH),
     ok.
 
 %% The NIF answers exactly what the C node answers, {error, R} included.
 fast(F, Args) ->
-    case local(?MODULE:node()) of
+    case default_path() of
         {nif, Env} -> raise_on_error(Args, nif_call(F, Env, Args));
         cnode -> checked(Args, list_to_tuple([F | Args]))
     end.
@@ -141,6 +146,23 @@ nif_call(lookup, Env, [Tab, Key]) ->
     end;
 nif_call(F, Env, Args) ->
     apply(heirloom_nif, F, [Env | Args]).
+
+%% The default node's path in one persistent_term read (the application env
+%% is an ETS lookup, too slow for every NIF call); set_node/1 and
+%% forget_path/1 drop it.
+default_path() ->
+    case persistent_term:get(?DEFAULT_PATH, undefined) of
+        undefined ->
+            Node = ?MODULE:node(),
+            Path = local(Node),
+            case persistent_term:get({?MODULE, path, Node}, undefined) of
+                undefined -> ok;
+                _ -> persistent_term:put(?DEFAULT_PATH, Path)
+            end,
+            Path;
+        Path ->
+            Path
+    end.
 
 local(Node) ->
     Key = {?MODULE, path, Node},
