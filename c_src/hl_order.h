@@ -4,9 +4,9 @@
  * number < atom < reference < fun < port < pid < tuple < map < [] < list
  * < bitstring, as in the Erlang reference manual. Two modes:
  *   HL_CMP_EQ     the order of < and ==, in which 1 == 1.0 (ordered_set keys)
- *   HL_CMP_EXACT  a total order consistent with =:=: terms that are == but not
- *                 =:= are ordered integer-before-float at the first place they
- *                 differ (the order erts uses for map keys)
+ *   HL_CMP_EXACT  a total order consistent with =:=: every integer sorts
+ *                 before every float, whatever their values (the order erts
+ *                 uses for map keys); other numbers compare as in HL_CMP_EQ
  * Inputs may be canonical or not (STRING_EXT and LIST_EXT compare as the
  * lists they are); both must be well formed (hl_term_skip said so).
  * Pure: no I/O, no globals.

@@ -93,7 +93,8 @@ int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes 
                     int only_new, int *inserted);
 
 /* Called for each object found; obj includes the leading version byte 131
- * and is valid only during the call. Non-zero return aborts with that code. */
+ * and is valid only during the call. Non-zero return aborts with that code.
+ * Callbacks run inside the store's transaction: they must not call the store. */
 typedef int (*hl_store_row_fn)(void *ctx, hl_bytes obj);
 /* Look up canonical key; fn is called 0 or 1 times for a set. */
 int hl_store_lookup(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, hl_store_row_fn fn,
