@@ -306,7 +306,7 @@ static int h_info(req *r)
 {
     hl_bytes tab;
     char item[32];
-    int rc = hl_args_canon(&r->arena, r->args[0], &tab);
+    int rc = hl_args_table(&r->arena, r->args[0], &tab); /* ETS: badarg for a non-table */
     if (rc)
         return rc;
     if (r->nargs == 2 && hl_term_get_atom(r->args[1].data, r->args[1].len, item, sizeof item))

@@ -83,6 +83,17 @@ delete_all_objects(Tab) -> checked([Tab], {delete_all_objects, Tab}).
 info(Tab) -> checked([Tab], {info, Tab}).
 
 -spec info(tab(), atom()) -> term().
+info(Tab, size) ->
+    %% The one info item on the fast path: ETS users poll it.
+    case default_path() of
+        {nif, Env} ->
+            case heirloom_nif:size(Env, Tab) of
+                {error, no_table} -> undefined;
+                Reply -> raise_on_error([Tab, size], Reply)
+            end;
+        cnode ->
+            checked([Tab, size], {info, Tab, size})
+    end;
 info(Tab, Item) -> checked([Tab, Item], {info, Tab, Item}).
 
 -spec all() -> [tab()].
