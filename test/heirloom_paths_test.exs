@@ -17,7 +17,7 @@ defmodule Heirloom.PathsTest do
       if Process.alive?(c), do: GenServer.stop(c)
     end)
 
-    %{node: CNode.name(c)}
+    %{node: CNode.name(c), c: c}
   end
 
   defp use_path(path, node) do
@@ -203,5 +203,26 @@ defmodule Heirloom.PathsTest do
     assert {:badarg, _} = run(fn -> Heirloom.insert(t, {2, :mine}) end)
     assert Heirloom.lookup(t, 1) == [{1, :theirs}]
     send(receiver, :stop)
+  end
+
+  test "the NIF keeps serving while the C node is killed and restarted, under the restart's rules",
+       %{node: node, c: c} do
+    use_path(:nif, node)
+    t = Heirloom.new(:"survivor_#{System.unique_integer([:positive])}", [:named_table])
+    assert Heirloom.insert(t, for(i <- 1..1000, do: {i, i * i}))
+    CNode.kill9(c)
+    # No C node at all: the rows are still read from the store.
+    assert Heirloom.lookup(t, 999) == [{999, 998_001}]
+    assert Heirloom.info(t, :size) == 1000
+    CNode.restart(c)
+    assert Heirloom.path() == :nif
+    # A restarted C node holds every table: the old owner may read, not write...
+    assert Heirloom.info(t, :held_by_heirloom)
+    assert Heirloom.lookup(t, 2) == [{2, 4}]
+    assert {:badarg, _} = run(fn -> Heirloom.insert(t, {1001, :late}) end)
+    # ...until it claims the table back.
+    assert Heirloom.claim(t, []) == {:ok, t}
+    assert Heirloom.insert(t, {1001, :late})
+    assert Heirloom.lookup(t, 1001) == [{1001, :late}]
   end
 end
