@@ -20,8 +20,16 @@ HeirloomTest.start_distribution!()
 c = CNode.start(dir: store_dir)
 cnode = CNode.name(c)
 Heirloom.set_node(cnode)
-out = ["# Heirloom benchmarks\n\n", "#{rows} rows of {integer, 100-byte binary}; #{System.schedulers_online()} schedulers; #{procs} processes for throughput.\n\n"]
-say = fn line -> IO.puts(line); line <> "\n" end
+
+out = [
+  "# Heirloom benchmarks\n\n",
+  "#{rows} rows of {integer, 100-byte binary}; #{System.schedulers_online()} schedulers; #{procs} processes for throughput.\n\n"
+]
+
+say = fn line ->
+  IO.puts(line)
+  line <> "\n"
+end
 
 # --- the same data in ETS, Heirloom (one table, both paths) and the baseline --
 ets = :ets.new(:bench_ets, [:set, :public])
@@ -35,9 +43,11 @@ dm = {:bench_dm, peer.node}
 for chunk <- Enum.chunk_every(1..rows, 10_000), do: GenServer.call(dm, {:insert, Enum.map(chunk, &Bench.row/1)}, 60_000)
 
 key = fn i -> rem(i * 7919, rows) + 1 end
+
 paths = [
   {"ETS", fn i -> :ets.lookup(ets, key.(i)) end, fn i -> :ets.insert(ets, Bench.row(key.(i))) end},
-  {"Heirloom NIF", fn i -> :heirloom.lookup(:bench, key.(i)) end, fn i -> :heirloom.insert(:bench, Bench.row(key.(i))) end},
+  {"Heirloom NIF", fn i -> :heirloom.lookup(:bench, key.(i)) end,
+   fn i -> :heirloom.insert(:bench, Bench.row(key.(i))) end},
   {"Heirloom C node", fn i -> :heirloom.call(cnode, {:lookup, :bench, key.(i)}) end,
    fn i -> :heirloom.call(cnode, {:insert, :bench, Bench.row(key.(i))}) end},
   {"BEAM DataMaster (gen_server + ETS on another node)", fn i -> GenServer.call(dm, {:lookup, key.(i)}) end,
@@ -54,6 +64,7 @@ measure = fn {name, look, ins} ->
   IO.puts("measuring #{name} ...")
   l = Bench.latencies(samples, look)
   w = Bench.latencies(samples, ins)
+
   {name, Bench.median(l), Bench.p99(l), Bench.throughput(1, dur, look), Bench.throughput(procs, dur, look),
    Bench.median(w), Bench.p99(w), Bench.throughput(1, dur, ins), Bench.throughput(procs, dur, ins)}
 end
@@ -62,13 +73,23 @@ results = Enum.map(paths, measure)
 [{_, el, _, _, _, ew, _, _, _} | _] = results
 {_, dml, _, _, _, _, _, _, _} = List.last(results)
 
-out = out ++ [say.("## Lookup and insert (latency in µs, throughput in ops/s)\n"),
-  say.("| path | lookup median | p99 | vs ETS | vs DataMaster | lookups/s 1 proc | #{procs} procs | insert median | p99 | vs ETS | inserts/s 1 proc | #{procs} procs |"),
-  say.("|---|---|---|---|---|---|---|---|---|---|---|---|")]
+out =
+  out ++
+    [
+      say.("## Lookup and insert (latency in µs, throughput in ops/s)\n"),
+      say.(
+        "| path | lookup median | p99 | vs ETS | vs DataMaster | lookups/s 1 proc | #{procs} procs | insert median | p99 | vs ETS | inserts/s 1 proc | #{procs} procs |"
+      ),
+      say.("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    ]
 
-out = out ++ for {name, lm, lp, l1, ln, wm, wp, w1, wn} <- results do
-  say.("| #{name} | #{Bench.fmt(lm)} | #{Bench.fmt(lp)} | #{Bench.ratio(lm, el)} | #{Bench.ratio(lm, dml)} | #{Bench.fmt(l1)} | #{Bench.fmt(ln)} | #{Bench.fmt(wm)} | #{Bench.fmt(wp)} | #{Bench.ratio(wm, ew)} | #{Bench.fmt(w1)} | #{Bench.fmt(wn)} |")
-end
+out =
+  out ++
+    for {name, lm, lp, l1, ln, wm, wp, w1, wn} <- results do
+      say.(
+        "| #{name} | #{Bench.fmt(lm)} | #{Bench.fmt(lp)} | #{Bench.ratio(lm, el)} | #{Bench.ratio(lm, dml)} | #{Bench.fmt(l1)} | #{Bench.fmt(ln)} | #{Bench.fmt(wm)} | #{Bench.fmt(wp)} | #{Bench.ratio(wm, ew)} | #{Bench.fmt(w1)} | #{Bench.fmt(wn)} |"
+      )
+    end
 
 # --- memory per row -------------------------------------------------------------
 ets_bytes = :ets.info(ets, :memory) * :erlang.system_info(:wordsize)
@@ -76,10 +97,22 @@ hl_bytes = Heirloom.info(:bench, :memory_bytes)
 # Allocated size: data.mdb is sparse, its apparent size is the map size.
 {du, 0} = System.cmd("du", ["-B1", Path.join(CNode.dir(c), "data.mdb")])
 file_bytes = du |> String.split() |> hd() |> String.to_integer()
-out = out ++ [say.("\n## Memory per row (bytes)\n"), say.("| store | bytes/row | vs ETS |"), say.("|---|---|---|"),
-  say.("| ETS | #{Bench.fmt(ets_bytes / rows)} | 1.00x |"),
-  say.("| Heirloom (LMDB pages of the table) | #{Bench.fmt(hl_bytes / rows)} | #{Bench.ratio(hl_bytes, ets_bytes)} |"),
-  say.("| Heirloom (whole data.mdb file, allocated: every page of the store) | #{Bench.fmt(file_bytes / rows)} | #{Bench.ratio(file_bytes, ets_bytes)} |")]
+
+out =
+  out ++
+    [
+      say.("\n## Memory per row (bytes)\n"),
+      say.("| store | bytes/row | vs ETS |"),
+      say.("|---|---|---|"),
+      say.("| ETS | #{Bench.fmt(ets_bytes / rows)} | 1.00x |"),
+      say.(
+        "| Heirloom (LMDB pages of the table) | #{Bench.fmt(hl_bytes / rows)} | #{Bench.ratio(hl_bytes, ets_bytes)} |"
+      ),
+      say.(
+        "| Heirloom (whole data.mdb file, allocated: every page of the store) | #{Bench.fmt(file_bytes / rows)} | #{Bench.ratio(file_bytes, ets_bytes)} |"
+      )
+    ]
+
 :ets.delete(ets)
 Heirloom.delete(:bench)
 Peer.stop(peer)
@@ -137,26 +170,44 @@ reload = fn n ->
   us
 end
 
-out = out ++ [say.("\n## Recovery after the owner is killed (µs, median of #{repeats})\n"),
-  say.("Reload = rebuilding the rows into ETS from an in-memory source: a lower bound for a real reload from a database.\n"),
-  say.("| rows | ETS heir: kill→transfer | Heirloom: kill→transfer | ETS: kill→first lookup | Heirloom: kill→first lookup | vs ETS | reload from scratch | reload / Heirloom recovery |"),
-  say.("|---|---|---|---|---|---|---|---|")]
+out =
+  out ++
+    [
+      say.("\n## Recovery after the owner is killed (µs, median of #{repeats})\n"),
+      say.(
+        "Reload = rebuilding the rows into ETS from an in-memory source: a lower bound for a real reload from a database.\n"
+      ),
+      say.(
+        "| rows | ETS heir: kill→transfer | Heirloom: kill→transfer | ETS: kill→first lookup | Heirloom: kill→first lookup | vs ETS | reload from scratch | reload / Heirloom recovery |"
+      ),
+      say.("|---|---|---|---|---|---|---|---|")
+    ]
 
-recs = for n <- recovery_sizes do
-  IO.puts("recovery with #{n} rows ...")
-  {et, ef} = recover_ets.(n)
-  {ht, hf} = recover_hl.(n)
-  r = reload.(n)
-  {n, et, ht, ef, hf, r}
-end
+recs =
+  for n <- recovery_sizes do
+    IO.puts("recovery with #{n} rows ...")
+    {et, ef} = recover_ets.(n)
+    {ht, hf} = recover_hl.(n)
+    r = reload.(n)
+    {n, et, ht, ef, hf, r}
+  end
 
-out = out ++ for {n, et, ht, ef, hf, r} <- recs do
-  say.("| #{n} | #{et} | #{ht} | #{ef} | #{hf} | #{Bench.ratio(hf, ef)} | #{r} | #{Bench.fmt(r / max(hf, 1))}x |")
-end
+out =
+  out ++
+    for {n, et, ht, ef, hf, r} <- recs do
+      say.("| #{n} | #{et} | #{ht} | #{ef} | #{hf} | #{Bench.ratio(hf, ef)} | #{r} | #{Bench.fmt(r / max(hf, 1))}x |")
+    end
 
 {_, _, _, _, small, _} = hd(recs)
 {_, _, _, _, big, big_reload} = List.last(recs)
-out = out ++ [say.("\nRecovery for #{rows} rows is #{Bench.ratio(big, small)} the time for 1,000 rows; reloading #{rows} rows takes #{Bench.fmt(big_reload / max(big, 1))}x Heirloom's recovery.")]
+
+out =
+  out ++
+    [
+      say.(
+        "\nRecovery for #{rows} rows is #{Bench.ratio(big, small)} the time for 1,000 rows; reloading #{rows} rows takes #{Bench.fmt(big_reload / max(big, 1))}x Heirloom's recovery."
+      )
+    ]
 
 File.write!(Path.join(__DIR__, "RESULTS.md"), out)
 GenServer.stop(c)

@@ -12,20 +12,34 @@
 const char *hl_err_reason(int err)
 {
     switch (err) {
-    case HL_EBADARG: return "badarg";
-    case HL_ENOMEM: return "enomem";
-    case HL_ENOTABLE: return "no_table";
-    case HL_EEXISTS: return "already_exists";
-    case HL_EACCESS: return "access";
-    case HL_ENOTOWNER: return "not_owner";
-    case HL_ECOLLISION: return "key_hash_collision";
-    case HL_ESTORE: return "store";
-    case HL_EFULL: return "full";
-    case HL_EUNSUPPORTED: return "not_supported";
-    case HL_EOWNED: return "owned_by";
-    case HL_ENOPROC: return "noproc";
-    case HL_EUNKNOWN: return "unknown_request";
-    default: return "internal";
+    case HL_EBADARG:
+        return "badarg";
+    case HL_ENOMEM:
+        return "enomem";
+    case HL_ENOTABLE:
+        return "no_table";
+    case HL_EEXISTS:
+        return "already_exists";
+    case HL_EACCESS:
+        return "access";
+    case HL_ENOTOWNER:
+        return "not_owner";
+    case HL_ECOLLISION:
+        return "key_hash_collision";
+    case HL_ESTORE:
+        return "store";
+    case HL_EFULL:
+        return "full";
+    case HL_EUNSUPPORTED:
+        return "not_supported";
+    case HL_EOWNED:
+        return "owned_by";
+    case HL_ENOPROC:
+        return "noproc";
+    case HL_EUNKNOWN:
+        return "unknown_request";
+    default:
+        return "internal";
     }
 }
 

@@ -18,19 +18,19 @@
 
 typedef enum {
     HL_OK = 0,
-    HL_EBADARG = -1,      /* malformed term or wrong type: ETS's badarg */
-    HL_ENOMEM = -2,       /* allocation failed */
-    HL_ENOTABLE = -3,     /* the table does not exist */
-    HL_EEXISTS = -4,      /* a named table with that name exists */
-    HL_EACCESS = -5,      /* the table's access mode refuses this caller */
-    HL_ENOTOWNER = -6,    /* only the owner may do this */
-    HL_ECOLLISION = -7,   /* two different long keys share one hash */
-    HL_ESTORE = -8,       /* LMDB failed; the store logs the detail */
-    HL_EFULL = -9,        /* the LMDB map is full */
-    HL_EUNSUPPORTED = -10,/* valid in ETS, not (yet) in Heirloom */
-    HL_EOWNED = -11,      /* claim: another live process owns the table */
-    HL_ENOPROC = -12,     /* the target process is not alive */
-    HL_EUNKNOWN = -13     /* no such request (verb and arity) */
+    HL_EBADARG = -1,       /* malformed term or wrong type: ETS's badarg */
+    HL_ENOMEM = -2,        /* allocation failed */
+    HL_ENOTABLE = -3,      /* the table does not exist */
+    HL_EEXISTS = -4,       /* a named table with that name exists */
+    HL_EACCESS = -5,       /* the table's access mode refuses this caller */
+    HL_ENOTOWNER = -6,     /* only the owner may do this */
+    HL_ECOLLISION = -7,    /* two different long keys share one hash */
+    HL_ESTORE = -8,        /* LMDB failed; the store logs the detail */
+    HL_EFULL = -9,         /* the LMDB map is full */
+    HL_EUNSUPPORTED = -10, /* valid in ETS, not (yet) in Heirloom */
+    HL_EOWNED = -11,       /* claim: another live process owns the table */
+    HL_ENOPROC = -12,      /* the target process is not alive */
+    HL_EUNKNOWN = -13      /* no such request (verb and arity) */
 } hl_err;
 
 /* The reason atom (as a C string) for an error code: "badarg", "no_table",

@@ -40,10 +40,10 @@ struct hl_conn {
     hl_dist *d;
     int fd;
     int dead;
-    hl_buf node;    /* canonical atom */
-    hl_buf in;      /* unread input starts at in_off */
+    hl_buf node; /* canonical atom */
+    hl_buf in;   /* unread input starts at in_off */
     size_t in_off;
-    hl_buf out;     /* unsent output starts at out_off */
+    hl_buf out; /* unsent output starts at out_off */
     size_t out_off;
     long long last_recv, last_send;
 };
@@ -508,8 +508,7 @@ int hl_dist_start(hl_dist **out, const hl_dist_opts *o, hl_loop *loop, hl_dist_h
         goto fail;
     }
     if (publish(d)) {
-        snprintf(err, errlen, "cannot register with epmd (is it running? name '%s' taken?)",
-                 alive);
+        snprintf(err, errlen, "cannot register with epmd (is it running? name '%s' taken?)", alive);
         goto fail;
     }
     *out = d;

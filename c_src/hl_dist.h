@@ -31,12 +31,12 @@ typedef struct {
 } hl_dist_handlers;
 
 typedef struct {
-    const char *node_name;   /* alive@host */
+    const char *node_name; /* alive@host */
     const char *cookie;
     const char *listen_addr; /* dotted IPv4, e.g. 127.0.0.1 */
     int port;                /* 0: any free port */
     unsigned creation;
-    int silence_ms;          /* drop a peer silent this long (net_ticktime) */
+    int silence_ms; /* drop a peer silent this long (net_ticktime) */
 } hl_dist_opts;
 
 /* Listen, then publish to epmd. On failure returns -1 with a one-line reason

@@ -37,19 +37,18 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: heirloom_node [options]\n"
-            "  --name NAME          node name (default heirloom@127.0.0.1)\n"
-            "  --cookie COOKIE      distribution cookie\n"
-            "  --cookie-file FILE   read the cookie from FILE (default ~/.erlang.cookie)\n"
-            "  --dir DIR            store directory (default /dev/shm/heirloom/NAME)\n"
-            "  --listen ADDR        IPv4 address to listen on (default 127.0.0.1)\n"
-            "  --port PORT          distribution port (default: any free port)\n"
-            "  --sync MODE          none (default) or commit: fsync every commit\n"
-            "  --map-size BYTES     LMDB map size (default 64 GiB, sparse)\n"
-            "  --net-ticktime SECS  drop peers silent this long (default 60)\n"
-            "  --verbose            log refused requests and connection events\n"
-            "  --help, --version\n");
+    fprintf(f, "usage: heirloom_node [options]\n"
+               "  --name NAME          node name (default heirloom@127.0.0.1)\n"
+               "  --cookie COOKIE      distribution cookie\n"
+               "  --cookie-file FILE   read the cookie from FILE (default ~/.erlang.cookie)\n"
+               "  --dir DIR            store directory (default /dev/shm/heirloom/NAME)\n"
+               "  --listen ADDR        IPv4 address to listen on (default 127.0.0.1)\n"
+               "  --port PORT          distribution port (default: any free port)\n"
+               "  --sync MODE          none (default) or commit: fsync every commit\n"
+               "  --map-size BYTES     LMDB map size (default 64 GiB, sparse)\n"
+               "  --net-ticktime SECS  drop peers silent this long (default 60)\n"
+               "  --verbose            log refused requests and connection events\n"
+               "  --help, --version\n");
 }
 
 static int read_cookie(const char *path, char *out, size_t cap, char *err, size_t errlen)
@@ -152,30 +151,61 @@ typedef struct {
 
 static int parse(int argc, char **argv, cli *c)
 {
-    static const struct option opts[] = {
-        {"name", required_argument, 0, 'n'},     {"cookie", required_argument, 0, 'c'},
-        {"cookie-file", required_argument, 0, 'f'}, {"dir", required_argument, 0, 'd'},
-        {"listen", required_argument, 0, 'l'},   {"port", required_argument, 0, 'p'},
-        {"sync", required_argument, 0, 's'},     {"map-size", required_argument, 0, 'm'},
-        {"net-ticktime", required_argument, 0, 't'}, {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"name", required_argument, 0, 'n'},
+                                         {"cookie", required_argument, 0, 'c'},
+                                         {"cookie-file", required_argument, 0, 'f'},
+                                         {"dir", required_argument, 0, 'd'},
+                                         {"listen", required_argument, 0, 'l'},
+                                         {"port", required_argument, 0, 'p'},
+                                         {"sync", required_argument, 0, 's'},
+                                         {"map-size", required_argument, 0, 'm'},
+                                         {"net-ticktime", required_argument, 0, 't'},
+                                         {"verbose", no_argument, 0, 'v'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"version", no_argument, 0, 'V'},
+                                         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'n': c->name = optarg; break;
-        case 'c': c->cookie = optarg; break;
-        case 'f': c->cookie_file = optarg; break;
-        case 'd': c->dir = optarg; break;
-        case 'l': c->listen = optarg; break;
-        case 'p': c->port = atoi(optarg); break;
-        case 's': c->sync = optarg; break;
-        case 'm': c->map_size = (size_t)strtoull(optarg, NULL, 10); break;
-        case 't': c->ticktime = atoi(optarg); break;
-        case 'v': c->verbose = 1; break;
-        case 'h': usage(stdout); exit(0);
-        case 'V': printf("heirloom_node %s\n", HL_VERSION); exit(0);
-        default: usage(stderr); return -1;
+        case 'n':
+            c->name = optarg;
+            break;
+        case 'c':
+            c->cookie = optarg;
+            break;
+        case 'f':
+            c->cookie_file = optarg;
+            break;
+        case 'd':
+            c->dir = optarg;
+            break;
+        case 'l':
+            c->listen = optarg;
+            break;
+        case 'p':
+            c->port = atoi(optarg);
+            break;
+        case 's':
+            c->sync = optarg;
+            break;
+        case 'm':
+            c->map_size = (size_t)strtoull(optarg, NULL, 10);
+            break;
+        case 't':
+            c->ticktime = atoi(optarg);
+            break;
+        case 'v':
+            c->verbose = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case 'V':
+            printf("heirloom_node %s\n", HL_VERSION);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
         }
     }
     if (optind < argc) {

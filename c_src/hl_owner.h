@@ -28,19 +28,19 @@ typedef enum { HL_HEIR_NONE = 0, HL_HEIR_CNODE = 1, HL_HEIR_PID = 2 } hl_heir_ki
 typedef enum { HL_PROTECTED = 0, HL_PUBLIC = 1, HL_PRIVATE = 2 } hl_access;
 
 typedef struct {
-    hl_bytes owner;         /* canonical pid; len 0: held by the C node */
+    hl_bytes owner; /* canonical pid; len 0: held by the C node */
     hl_heir_kind heir_kind;
-    hl_bytes heir;          /* canonical pid when heir_kind == HL_HEIR_PID */
-    hl_bytes heir_data;     /* canonical term when heir_kind == HL_HEIR_PID */
+    hl_bytes heir;      /* canonical pid when heir_kind == HL_HEIR_PID */
+    hl_bytes heir_data; /* canonical term when heir_kind == HL_HEIR_PID */
 } hl_own;
 
 typedef enum {
-    HL_OWN_CLAIM,      /* caller wants to own an existing table */
-    HL_OWN_GIVE_AWAY,  /* caller gives the table to target (with gift) */
-    HL_OWN_SET_HEIR,   /* caller sets heir_kind/heir/heir_data */
-    HL_OWN_PID_DOWN,   /* pid is dead */
-    HL_OWN_NODE_DOWN,  /* every pid on node is dead */
-    HL_OWN_RESTART     /* the C node restarted: old owner pids are not trusted */
+    HL_OWN_CLAIM,     /* caller wants to own an existing table */
+    HL_OWN_GIVE_AWAY, /* caller gives the table to target (with gift) */
+    HL_OWN_SET_HEIR,  /* caller sets heir_kind/heir/heir_data */
+    HL_OWN_PID_DOWN,  /* pid is dead */
+    HL_OWN_NODE_DOWN, /* every pid on node is dead */
+    HL_OWN_RESTART    /* the C node restarted: old owner pids are not trusted */
 } hl_own_event_type;
 
 typedef struct {
@@ -57,11 +57,11 @@ typedef struct {
 } hl_own_event;
 
 typedef struct {
-    int err;            /* HL_OK, or the reason to reply to the caller */
-    hl_bytes owned_by;  /* with HL_EOWNED: the live owner */
-    int changed;        /* the state was changed and must be persisted */
-    int delete_table;   /* the table must be deleted ({heir, none}) */
-    int transfer;       /* send {'ETS-TRANSFER', Tab, from, data} to `to` */
+    int err;           /* HL_OK, or the reason to reply to the caller */
+    hl_bytes owned_by; /* with HL_EOWNED: the live owner */
+    int changed;       /* the state was changed and must be persisted */
+    int delete_table;  /* the table must be deleted ({heir, none}) */
+    int transfer;      /* send {'ETS-TRANSFER', Tab, from, data} to `to` */
     hl_bytes transfer_to;
     hl_bytes transfer_from; /* len 0: the C node's own pid */
     hl_bytes transfer_data;

@@ -238,8 +238,11 @@ static int h_give_away(req *r)
         return rc;
     if (!r->known || !hl_bytes_eq(r->known->pid, target))
         return want_probe(r, target);
-    hl_own_event ev = {.type = HL_OWN_GIVE_AWAY, .caller = r->caller, .target = target,
-                       .target_alive = r->known->alive, .gift = gift};
+    hl_own_event ev = {.type = HL_OWN_GIVE_AWAY,
+                       .caller = r->caller,
+                       .target = target,
+                       .target_alive = r->known->alive,
+                       .gift = gift};
     hl_own_result res;
     rc = hl_dm_event(r->p->dm, tab, &ev, &res);
     if (!rc)

@@ -9,9 +9,9 @@
  *
  * Some requests need to know whether a process is alive before they can be
  * answered (give_away's target; the owner a claim finds, which may have
- * died a moment ago without its monitor's message having arrived yet). Then hl_proto_handle returns HL_PROTO_PROBE
- * with the pid to probe; the caller probes it and calls again with the
- * answer in `known`.
+ * died a moment ago without its monitor's message having arrived yet). Then hl_proto_handle returns
+ * HL_PROTO_PROBE with the pid to probe; the caller probes it and calls again with the answer in
+ * `known`.
  */
 #ifndef HL_PROTO_H
 #define HL_PROTO_H

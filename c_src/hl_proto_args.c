@@ -69,8 +69,8 @@ int hl_args_pid(hl_args *a, hl_bytes t, hl_bytes *out)
 }
 
 typedef struct {
-    hl_buf *all;        /* concatenated canonical objects */
-    size_t *ends;       /* end offset of each */
+    hl_buf *all;  /* concatenated canonical objects */
+    size_t *ends; /* end offset of each */
     size_t n, cap;
 } objs_ctx;
 
@@ -167,9 +167,9 @@ static int new_atom_opt(hl_meta *m, const char *name)
         const char *name;
         int type, access;
     } table[] = {
-        {"set", HL_SET, -1},           {"ordered_set", HL_ORDERED_SET, -1},
-        {"bag", HL_BAG, -1},           {"duplicate_bag", HL_DUPLICATE_BAG, -1},
-        {"public", -1, HL_PUBLIC},     {"protected", -1, HL_PROTECTED},
+        {"set", HL_SET, -1},         {"ordered_set", HL_ORDERED_SET, -1},
+        {"bag", HL_BAG, -1},         {"duplicate_bag", HL_DUPLICATE_BAG, -1},
+        {"public", -1, HL_PUBLIC},   {"protected", -1, HL_PROTECTED},
         {"private", -1, HL_PRIVATE},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -237,8 +237,7 @@ static int heir_list_opt(void *ctx, hl_bytes opt)
     return heir_opt(c->a, opt, c->kind, c->heir, c->data);
 }
 
-int hl_args_heir_opts(hl_args *a, hl_bytes opts, hl_heir_kind *kind, hl_bytes *heir,
-                      hl_bytes *data)
+int hl_args_heir_opts(hl_args *a, hl_bytes opts, hl_heir_kind *kind, hl_bytes *heir, hl_bytes *data)
 {
     size_t arity;
     if (hl_term_tuple_arity(opts.data, opts.len, &arity) == HL_OK)

@@ -68,10 +68,23 @@ static int item_value(info_ctx *c, const char *item, hl_buf *b)
 }
 
 static const char *all_items[] = {
-    "id",         "name",       "named_table", "type",           "keypos",
-    "protection", "owner",      "heir",        "size",           "memory",
-    "node",       "compressed", "read_concurrency", "write_concurrency",
-    "decentralized_counters", "held_by_heirloom", "memory_bytes",
+    "id",
+    "name",
+    "named_table",
+    "type",
+    "keypos",
+    "protection",
+    "owner",
+    "heir",
+    "size",
+    "memory",
+    "node",
+    "compressed",
+    "read_concurrency",
+    "write_concurrency",
+    "decentralized_counters",
+    "held_by_heirloom",
+    "memory_bytes",
 };
 
 int hl_proto_info(hl_proto *p, hl_bytes tab, const char *item, hl_buf *out)

@@ -40,22 +40,22 @@ typedef enum { HL_SET = 0, HL_ORDERED_SET = 1, HL_BAG = 2, HL_DUPLICATE_BAG = 3 
 
 typedef struct {
     hl_table_type type;
-    unsigned keypos;  /* 1-based */
+    unsigned keypos; /* 1-based */
     hl_access access;
-    int named;        /* created with named_table */
-    uint64_t dbid;    /* set by hl_store_create */
+    int named;     /* created with named_table */
+    uint64_t dbid; /* set by hl_store_create */
     hl_own own;
-    void *blob_;      /* private: owned memory behind own's views (get_meta) */
+    void *blob_; /* private: owned memory behind own's views (get_meta) */
 } hl_meta;
 
 /* Release what hl_store_get_meta allocated; safe on a zeroed or freed meta. */
 void hl_meta_free(hl_meta *m);
 
 typedef struct {
-    const char *dir;     /* created if missing (one level) */
-    size_t map_size;     /* bytes; 0 means the default (64 GiB, sparse) */
-    int sync;            /* 0: no fsync (tmpfs speed); 1: fsync on commit */
-    int multi_thread;    /* 1 when several threads use the store (the NIF) */
+    const char *dir;                         /* created if missing (one level) */
+    size_t map_size;                         /* bytes; 0 means the default (64 GiB, sparse) */
+    int sync;                                /* 0: no fsync (tmpfs speed); 1: fsync on commit */
+    int multi_thread;                        /* 1 when several threads use the store (the NIF) */
     void (*log)(void *ctx, const char *msg); /* may be NULL */
     void *log_ctx;
 } hl_store_opts;

@@ -23,7 +23,7 @@ typedef struct hl_watch hl_watch;
 
 typedef struct {
     void *ctx;
-    void (*on_down)(void *ctx, hl_bytes pid);                  /* a watched pid died */
+    void (*on_down)(void *ctx, hl_bytes pid);                          /* a watched pid died */
     void (*on_probe)(void *ctx, uint64_t id, hl_bytes pid, int alive); /* a probe's answer */
 } hl_watch_handlers;
 

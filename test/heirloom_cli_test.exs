@@ -43,8 +43,7 @@ defmodule Heirloom.CliTest do
     {:ok, s} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
     {:ok, port} = :inet.port(s)
 
-    {out, code} =
-      run(base_args("portfail") ++ ["--port", "#{port}", "--dir", HeirloomTest.tmp_dir("p")])
+    {out, code} = run(base_args("portfail") ++ ["--port", "#{port}", "--dir", HeirloomTest.tmp_dir("p")])
 
     :gen_tcp.close(s)
     assert code != 0

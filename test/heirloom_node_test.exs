@@ -24,6 +24,7 @@ defmodule Heirloom.NodeTest do
     t = tab()
     e = :ets.new(t, [:set, :named_table])
     assert raw(node, {:new, t, [:set, :named_table]}) == e
+
     for obj <- [{1, "one"}, {2, :two, 2.0}, {{:k, [1, 2]}, %{a: 1}}, {1, "uno"}] do
       assert raw(node, {:insert, t, obj}) == :ets.insert(e, obj)
     end

@@ -205,6 +205,7 @@ defmodule Heirloom.OwnershipTest do
         end
 
       Enum.each(pids, &send(&1, :go))
+
       results =
         for _ <- pids do
           assert_receive {:claimed, _, r}

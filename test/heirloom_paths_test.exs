@@ -71,12 +71,9 @@ defmodule Heirloom.PathsTest do
       {"lookup no table", fn m, _ -> m.lookup(:no_such_table_here, 1) end},
       {"insert no table", fn m, _ -> m.insert(:no_such_table_here, {1}) end},
       {"member no table", fn m, _ -> m.member(:no_such_table_here, 1) end},
-      {"other process reads",
-       fn m, t -> in_other_process(fn -> run(fn -> m.lookup(t, 2) end) end).() end},
-      {"other process may not write",
-       fn m, t -> in_other_process(fn -> run(fn -> m.insert(t, {5, 5}) end) end).() end},
-      {"other process may not delete",
-       fn m, t -> in_other_process(fn -> run(fn -> m.delete(t, 2) end) end).() end},
+      {"other process reads", fn m, t -> in_other_process(fn -> run(fn -> m.lookup(t, 2) end) end).() end},
+      {"other process may not write", fn m, t -> in_other_process(fn -> run(fn -> m.insert(t, {5, 5}) end) end).() end},
+      {"other process may not delete", fn m, t -> in_other_process(fn -> run(fn -> m.delete(t, 2) end) end).() end},
       {"final contents", fn m, t -> Enum.map([1, 2, 9, 10, 11, :big], &m.lookup(t, &1)) end}
     ]
   end
@@ -160,8 +157,7 @@ defmodule Heirloom.PathsTest do
       use_path(reader, node)
 
       for k <- keys,
-          do:
-            assert(Heirloom.lookup(t, k) == [{k, writer}], "#{inspect(k)} written via #{writer}")
+          do: assert(Heirloom.lookup(t, k) == [{k, writer}], "#{inspect(k)} written via #{writer}")
 
       assert Heirloom.info(t, :size) == length(keys)
     end

@@ -24,8 +24,13 @@ defmodule Heirloom.PlainErlTest do
 
     {out, 0} =
       System.cmd("erl", [
-        "-name", "#{shell}", "-setcookie", "#{Node.get_cookie()}", "-noshell",
-        "-eval", script
+        "-name",
+        "#{shell}",
+        "-setcookie",
+        "#{Node.get_cookie()}",
+        "-noshell",
+        "-eval",
+        script
       ])
 
     {heirloom, ets} = out |> String.trim() |> Base.decode64!() |> :erlang.binary_to_term()

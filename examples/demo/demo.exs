@@ -20,8 +20,12 @@ defmodule Demo do
     name = ~c"demo_#{label}_#{System.unique_integer([:positive])}"
 
     {:ok, _, node} =
-      :peer.start(%{name: name, host: ~c"127.0.0.1", longnames: true,
-        args: [~c"-setcookie", Atom.to_charlist(Node.get_cookie()) | paths]})
+      :peer.start(%{
+        name: name,
+        host: ~c"127.0.0.1",
+        longnames: true,
+        args: [~c"-setcookie", Atom.to_charlist(Node.get_cookie()) | paths]
+      })
 
     for {mod, bin} <- modules, do: {:module, ^mod} = :erpc.call(node, :code, :load_binary, [mod, ~c"#{mod}", bin])
     os_pid = node |> :erpc.call(:os, :getpid, []) |> List.to_integer()
@@ -44,8 +48,11 @@ defmodule Demo do
           Process.sleep(5)
           wait_dead(os_pid)
         end
-      {:error, _} -> :ok
+
+      {:error, _} ->
+        :ok
     end
+
     :ok
   end
 end
@@ -68,11 +75,13 @@ Demo.say("1. App VM started (OS pid #{vm1_os}); it started its own C node #{cnod
 
 Demo.say("2. Loading from the slow source (#{batch_delay_ms} ms per #{batch} rows):")
 t0 = System.monotonic_time(:microsecond)
+
 for i <- 1..rows//batch do
   j = min(i + batch - 1, rows)
   true = :erpc.call(vm1, DemoApp, :load_batch, [i, j, batch_delay_ms], 60_000)
   Demo.progress(j, rows)
 end
+
 reload_us = System.monotonic_time(:microsecond) - t0
 IO.puts("")
 Demo.say("   loaded in #{Demo.s(reload_us)}: this is what every crash costs without Heirloom.")
@@ -81,7 +90,10 @@ Demo.say("   loaded in #{Demo.s(reload_us)}: this is what every crash costs with
 Demo.say("3. Serving: 10,000 random lookups through the server in #{Demo.ms(lookup_us)}.")
 
 server_us = :erpc.call(vm1, DemoApp, :kill_server, [rows], 60_000)
-Demo.say("4. Server killed (:kill). The supervisor restarted it; it claimed the table back and served row #{rows} after #{Demo.ms(server_us)}.")
+
+Demo.say(
+  "4. Server killed (:kill). The supervisor restarted it; it claimed the table back and served row #{rows} after #{Demo.ms(server_us)}."
+)
 
 Demo.say("5. kill -9 of the whole app VM (OS pid #{vm1_os}) ...")
 Demo.kill9(vm1_os)
@@ -94,7 +106,10 @@ true = :erpc.call(vm2, DemoApp, :safe_get, [rows])
 vm_us = System.monotonic_time(:microsecond) - t_vm
 size = :erpc.call(vm2, Heirloom, :info, [table, :size])
 same_cnode = :erpc.call(vm2, :heirloom_embedded, :os_pid, []) == cnode_os
-Demo.say("   a new VM (OS pid #{vm2_os}) booted in #{Demo.ms(boot_us)}, its app found the same C node (#{same_cnode}), claimed #{size} rows and served one #{Demo.ms(vm_us - boot_us)} later.")
+
+Demo.say(
+  "   a new VM (OS pid #{vm2_os}) booted in #{Demo.ms(boot_us)}, its app found the same C node (#{same_cnode}), claimed #{size} rows and served one #{Demo.ms(vm_us - boot_us)} later."
+)
 
 Demo.say("6. kill -9 of the C node itself (OS pid #{cnode_os}) ...")
 t_c = System.monotonic_time(:microsecond)
@@ -104,11 +119,19 @@ Demo.wait_dead(cnode_os)
 c_us = DemoApp.time_until(fn -> :erpc.call(vm2, DemoApp, :owned_and_served, [table, rows], 60_000) end, t_c)
 new_cnode = :erpc.call(vm2, :heirloom_embedded, :os_pid, [])
 size2 = :erpc.call(vm2, Heirloom, :info, [table, :size])
-Demo.say("   the app restarted it (new OS pid #{new_cnode}) and its server claimed the table again: #{size2} rows, all from the LMDB store, served #{Demo.ms(c_us)} after the kill.")
+
+Demo.say(
+  "   the app restarted it (new OS pid #{new_cnode}) and its server claimed the table again: #{size2} rows, all from the LMDB store, served #{Demo.ms(c_us)} after the kill."
+)
 
 Demo.say("\n| crash | reload from the source | Heirloom recovery | faster by |")
 Demo.say("|---|---|---|---|")
-for {what, us} <- [{"server killed (:kill)", server_us}, {"BEAM VM kill -9 (#{Demo.ms(boot_us)} of it the new VM's boot)", vm_us}, {"C node kill -9", c_us}] do
+
+for {what, us} <- [
+      {"server killed (:kill)", server_us},
+      {"BEAM VM kill -9 (#{Demo.ms(boot_us)} of it the new VM's boot)", vm_us},
+      {"C node kill -9", c_us}
+    ] do
   Demo.say("| #{what} | #{Demo.s(reload_us)} | #{Demo.ms(us)} | #{round(reload_us / max(us, 1))}x |")
 end
 

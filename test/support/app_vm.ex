@@ -37,6 +37,7 @@ defmodule HeirloomTest.AppVm do
   def claim_owner(table, n, report_to) do
     spawn(fn ->
       reply = Heirloom.claim(table, [:public])
+
       if n > 0 and Heirloom.info(table, :size) == 0 do
         for c <- Enum.chunk_every(1..n, 5_000), do: Heirloom.insert(table, Enum.map(c, &{&1, &1 * 2}))
       end

@@ -49,6 +49,7 @@ defmodule HeirloomTest do
 
   def stop_distribution do
     Node.stop()
+
     case :persistent_term.get({__MODULE__, :epmd}, nil) do
       nil -> :ok
       os_pid -> kill(os_pid, "KILL")
