@@ -48,10 +48,12 @@
 #define HL_STORE_MAX_HANDLES 4096
 #define DEFAULT_MAP_SIZE ((size_t)64 << 30)
 #define MAX_ATTEMPTS 4
-/* Reset read transactions kept for reuse: enough for every scheduler of a
- * BEAM to read at once, few enough to leave LMDB's 126 reader slots to the
- * other processes sharing the store. */
-#define READ_POOL 32
+/* Reset read transactions kept for reuse (each keeps a reader slot): enough
+ * for the schedulers of a BEAM reading at once. LMDB's reader table (126 by
+ * default) is raised so that many VMs on one host fit; if it fills anyway,
+ * pools are drained and dead processes' slots freed (RETRY_READERS). */
+#define READ_POOL 16
+#define MAX_READERS 1024
 #define HL_STR_(x) #x
 #define HL_STR(x) HL_STR_(x)
 
@@ -74,7 +76,7 @@ struct hl_store {
     int pooled;
 };
 
-enum { RETRY_STALE = 1, RETRY_FULL = 2, RETRY_MAP = 3 }; /* internal, > 0 */
+enum { RETRY_STALE = 1, RETRY_FULL = 2, RETRY_MAP = 3, RETRY_READERS = 4 }; /* internal, > 0 */
 
 static void store_log(hl_store *s, const char *what, int rc)
 {
@@ -144,6 +146,17 @@ static void store_repair(hl_store *s, int why)
             if (s->dbis.ids[i])
                 mdb_dbi_close(s->env, s->dbis.dbis[i]);
         hl_store_dbis_free(&s->dbis);
+    } else if (why == RETRY_READERS) {
+        /* Reader table full: give back this process's idle slots and free
+         * those of processes that died (a crashed VM's pooled reads). */
+        int dead = 0;
+        mutex_lock(s, &s->pool_lock);
+        while (s->pooled > 0)
+            mdb_txn_abort(s->pool[--s->pooled]);
+        mutex_unlock(s, &s->pool_lock);
+        int rc = mdb_reader_check(s->env, &dead);
+        if (rc)
+            store_log(s, "reader check", rc);
     }
     use_unlock(s);
 }
@@ -248,7 +261,9 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs)
                                     : mdb_txn_begin(op->s->env, NULL, 0, &op->txn);
     if (rc) {
         op->txn = NULL;
-        return rc == MDB_MAP_RESIZED ? RETRY_MAP : hl_store_mdb_err(op->s, rc, "begin");
+        if (rc == MDB_MAP_RESIZED)
+            return RETRY_MAP;
+        return rc == MDB_READERS_FULL ? RETRY_READERS : hl_store_mdb_err(op->s, rc, "begin");
     }
     if (needs & HL_OPF_META)
         rc = meta_read(op, name);
@@ -283,7 +298,11 @@ int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int
         store_log(s, "too many tables open (limit " HL_STR(HL_STORE_MAX_HANDLES) ")", MDB_DBS_FULL);
         return HL_EFULL;
     }
-    return hl_store_mdb_err(s, retry == RETRY_MAP ? MDB_MAP_RESIZED : MDB_BAD_DBI, "retries");
+    return hl_store_mdb_err(s,
+                            retry == RETRY_MAP       ? MDB_MAP_RESIZED
+                            : retry == RETRY_READERS ? MDB_READERS_FULL
+                                                     : MDB_BAD_DBI,
+                            "retries");
 }
 
 /* Finish op->txn: commit unless something was written and *rc is an error;
@@ -361,6 +380,9 @@ static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
     if ((*what = "set_mapsize", rc = mdb_env_set_mapsize(s->env, map)))
         return rc;
     if ((*what = "set_maxdbs", rc = mdb_env_set_maxdbs(s->env, HL_STORE_MAX_HANDLES + 1)))
+        return rc;
+    /* Every VM on the host pools reads; the first opener sizes the table. */
+    if ((*what = "set_maxreaders", rc = mdb_env_set_maxreaders(s->env, MAX_READERS)))
         return rc;
     if ((*what = "env_open", rc = mdb_env_open(s->env, s->dir, flags, 0644)))
         return rc;

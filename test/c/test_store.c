@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -821,6 +822,81 @@ static void test_store_map_grown_by_other_process(void **state)
     assert_int_equal(insert1(f, tab, cnode, tuple(f, 1, integer(f, 2))), HL_OK);
 }
 
+/* A reader table filled by a process that died holding slots (a crashed VM
+ * with pooled reads): the next read frees them and goes on. A holder process
+ * sizes the table at 4 slots and keeps the environment open, so the store's
+ * own open is not the first and cannot re-initialise the table. */
+static void test_store_reader_slots_of_the_dead(void **state)
+{
+    fixture *f = *state;
+    hl_bytes tab = atom(f, "t"), k = integer(f, 1), obj = tuple(f, 2, k, atom(f, "v"));
+    create(f, tab, HL_PUBLIC, 1, cnode);
+    assert_int_equal(insert1(f, tab, cnode, obj), HL_OK);
+    hl_store_close(f->s);
+    f->s = NULL;
+    char lock[128];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", f->dir);
+    assert_int_equal(unlink(lock), 0); /* LMDB grows a reader table, never shrinks it */
+    int up[2], down[2]; /* holder -> parent "ready", parent -> holder "done" */
+    assert_int_equal(pipe(up), 0);
+    assert_int_equal(pipe(down), 0);
+    fflush(NULL);
+    pid_t holder = fork();
+    assert_true(holder >= 0);
+    if (holder == 0) {
+        MDB_env *env;
+        char c;
+        close(up[0]);
+        close(down[1]);
+        int rc = mdb_env_create(&env);
+        if (!rc)
+            rc = mdb_env_set_maxdbs(env, 8);
+        if (!rc)
+            rc = mdb_env_set_maxreaders(env, 4);
+        if (!rc)
+            rc = mdb_env_open(env, f->dir, MDB_NOTLS, 0644);
+        if (rc) {
+            fprintf(stderr, "holder: %s\n", mdb_strerror(rc));
+            _exit(1);
+        }
+        if (write(up[1], "r", 1) != 1 || read(down[0], &c, 1) != 1)
+            _exit(2);
+        mdb_env_close(env);
+        _exit(0);
+    }
+    char c;
+    close(up[1]); /* so a holder that failed reads as EOF, not a hang */
+    close(down[0]);
+    if (read(up[0], &c, 1) != 1) {
+        wait_child(holder);
+        fail_msg("holder did not open the environment");
+    }
+    open_store(f, 0, 0);
+    pid_t filler = fork();
+    assert_true(filler >= 0);
+    if (filler == 0) {
+        MDB_env *env;
+        MDB_txn *t;
+        if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
+            mdb_env_open(env, f->dir, MDB_NOTLS, 0644))
+            _exit(1);
+        for (int i = 0; i < 4; i++)
+            if (mdb_txn_begin(env, NULL, MDB_RDONLY, &t))
+                _exit(2);
+        if (mdb_txn_begin(env, NULL, MDB_RDONLY, &t) != MDB_READERS_FULL)
+            _exit(3);
+        raise(SIGKILL); /* dies holding all four slots */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(filler, &status, 0), filler);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(lookup(f, tab, cnode, k, obj), 1);
+    assert_int_equal(write(down[1], "d", 1), 1);
+    wait_child(holder);
+    close(up[0]);
+    close(down[1]);
+}
+
 /* More tables than LMDB handle slots (4096 per process): creating and using
  * them recycles handles instead of failing. */
 static void test_store_many_tables(void **state)
@@ -1072,6 +1148,8 @@ static void test_store_open_failure_reports(void **state)
 
 int main(void)
 {
+    if (getenv("HL_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("HL_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         T(test_store_create_get_meta_drop),
         T(test_store_create_exists_and_unsupported),
@@ -1101,6 +1179,7 @@ int main(void)
         T(test_store_map_full),
         T(test_store_map_grown_by_other_process),
         T(test_store_many_tables),
+        T(test_store_reader_slots_of_the_dead),
         T(test_store_lmdb_handle_rules),
         T(test_store_stale_handles_swept),
         T(test_store_threads),
