@@ -38,6 +38,8 @@ const char *hl_err_reason(int err)
         return "noproc";
     case HL_EUNKNOWN:
         return "unknown_request";
+    case HL_EWOULDBLOCK:
+        return "would_block";
     default:
         return "internal";
     }

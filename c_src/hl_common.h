@@ -30,7 +30,8 @@ typedef enum {
     HL_EUNSUPPORTED = -10, /* valid in ETS, not (yet) in Heirloom */
     HL_EOWNED = -11,       /* claim: another live process owns the table */
     HL_ENOPROC = -12,      /* the target process is not alive */
-    HL_EUNKNOWN = -13      /* no such request (verb and arity) */
+    HL_EUNKNOWN = -13,     /* no such request (verb and arity) */
+    HL_EWOULDBLOCK = -14   /* a no-wait read met a busy lock: redo where waiting is fine */
 } hl_err;
 
 /* The reason atom (as a C string) for an error code: "badarg", "no_table",

@@ -15,9 +15,12 @@
  * Scheduling: reads of small objects run on normal schedulers (a lookup is
  * a B-tree walk in mapped memory and a decode, about a microsecond). Every
  * write runs on a dirty I/O scheduler, because it may wait for LMDB's writer
- * lock while the C node commits a large transaction. A read that finds an
- * object over HL_NIF_DIRTY_BYTES returns `dirty` and the Erlang side repeats
- * it on the dirty variant, so a normal scheduler never decodes megabytes.
+ * lock while the C node commits a large transaction. A read returns `dirty`,
+ * and the Erlang side repeats it on the dirty variant, when it finds an
+ * object over HL_NIF_DIRTY_BYTES (a normal scheduler never decodes
+ * megabytes) or when it would have to wait for one of the store's locks
+ * (hl_store_no_wait): the first read of a table takes a lock that a write
+ * opening the same table holds for its whole transaction.
  */
 #include <erl_nif.h>
 
@@ -255,13 +258,15 @@ static ERL_NIF_TERM lookup_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int di
     lookup_ctx c = {env, enif_make_list(env, 0), dirty_ok, 0};
     int rc = prologue(env, argv, 1, &a);
     if (!rc) {
+        hl_store_no_wait(!dirty_ok);
         do
             rc = hl_store_lookup(a.e->store, hl_buf_view(&a.tab), reader(&a), hl_buf_view(&a.key),
                                  on_row, &c);
         while (redo_as_caller(env, &a, &rc));
+        hl_store_no_wait(0);
     }
     epilogue(&a);
-    if (c.too_big)
+    if (c.too_big || rc == HL_EWOULDBLOCK)
         return am_dirty;
     return rc ? error_term(env, rc) : c.list;
 }
@@ -278,20 +283,35 @@ static ERL_NIF_TERM nif_lookup_dirty(ErlNifEnv *env, int argc, const ERL_NIF_TER
     return lookup_any(env, argv, 1);
 }
 
-static ERL_NIF_TERM nif_member(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+static ERL_NIF_TERM member_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirty_ok)
 {
-    (void)argc;
     call_args a;
     int found = 0;
     int rc = prologue(env, argv, 1, &a);
     if (!rc) {
+        hl_store_no_wait(!dirty_ok);
         do
             rc = hl_store_member(a.e->store, hl_buf_view(&a.tab), reader(&a), hl_buf_view(&a.key),
                                  &found);
         while (redo_as_caller(env, &a, &rc));
+        hl_store_no_wait(0);
     }
     epilogue(&a);
+    if (rc == HL_EWOULDBLOCK)
+        return am_dirty;
     return rc ? error_term(env, rc) : (found ? am_true : am_false);
+}
+
+static ERL_NIF_TERM nif_member(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    return member_any(env, argv, 0);
+}
+
+static ERL_NIF_TERM nif_member_dirty(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    return member_any(env, argv, 1);
 }
 
 static ERL_NIF_TERM objects(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *all, hl_bytes **views,
@@ -381,16 +401,32 @@ static ERL_NIF_TERM nif_delete(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv
     return rc ? error_term(env, rc) : am_true;
 }
 
-static ERL_NIF_TERM nif_size(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+static ERL_NIF_TERM size_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirty_ok)
 {
-    (void)argc;
     call_args a;
     hl_table_stats st;
     int rc = prologue(env, argv, 0, &a);
-    if (!rc)
+    if (!rc) {
+        hl_store_no_wait(!dirty_ok);
         rc = hl_store_stats(a.e->store, hl_buf_view(&a.tab), &st);
+        hl_store_no_wait(0);
+    }
     epilogue(&a);
+    if (rc == HL_EWOULDBLOCK)
+        return am_dirty;
     return rc ? error_term(env, rc) : enif_make_uint64(env, st.size);
+}
+
+static ERL_NIF_TERM nif_size(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    return size_any(env, argv, 0);
+}
+
+static ERL_NIF_TERM nif_size_dirty(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    return size_any(env, argv, 1);
 }
 
 static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
@@ -432,7 +468,9 @@ static ErlNifFunc funcs[] = {
     {"lookup", 3, nif_lookup, 0},
     {"lookup_dirty", 3, nif_lookup_dirty, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"member", 3, nif_member, 0},
+    {"member_dirty", 3, nif_member_dirty, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"size", 2, nif_size, 0},
+    {"size_dirty", 2, nif_size_dirty, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"insert", 3, nif_insert, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"insert_new", 3, nif_insert_new, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"delete", 3, nif_delete, ERL_NIF_DIRTY_JOB_IO_BOUND},

@@ -98,10 +98,36 @@ int hl_store_mdb_err(hl_store *s, int rc, const char *what)
     return HL_ESTORE;
 }
 
-static void use_lock(hl_store *s, int excl)
+/* Set by hl_store_no_wait: this thread must not wait for the store's locks. */
+static _Thread_local int no_wait;
+
+void hl_store_no_wait(int on)
 {
-    if (s->mt)
-        (void)(excl ? pthread_rwlock_wrlock(&s->use) : pthread_rwlock_rdlock(&s->use));
+    no_wait = on;
+}
+
+/* HL_OK, or HL_EWOULDBLOCK when this thread may not wait and must. */
+static int use_lock(hl_store *s, int excl)
+{
+    if (!s->mt)
+        return HL_OK;
+    if (no_wait)
+        return (excl ? pthread_rwlock_trywrlock(&s->use) : pthread_rwlock_tryrdlock(&s->use))
+                   ? HL_EWOULDBLOCK
+                   : HL_OK;
+    (void)(excl ? pthread_rwlock_wrlock(&s->use) : pthread_rwlock_rdlock(&s->use));
+    return HL_OK;
+}
+
+/* The `open` mutex, on the same terms as use_lock. */
+static int open_lock(hl_store *s)
+{
+    if (!s->mt)
+        return HL_OK;
+    if (no_wait)
+        return pthread_mutex_trylock(&s->open) ? HL_EWOULDBLOCK : HL_OK;
+    (void)pthread_mutex_lock(&s->open);
+    return HL_OK;
 }
 
 static void use_unlock(hl_store *s)
@@ -130,10 +156,12 @@ static int cache_get(hl_store *s, uint64_t dbid, MDB_dbi *dbi)
     return found;
 }
 
-/* Repairs that need no transaction of this process to be running. */
-static void store_repair(hl_store *s, int why)
+/* Repairs that need no transaction of this process to be running.
+ * HL_OK, or HL_EWOULDBLOCK (nothing done). */
+static int store_repair(hl_store *s, int why)
 {
-    use_lock(s, 1);
+    if (use_lock(s, 1))
+        return HL_EWOULDBLOCK;
     if (why == RETRY_MAP) {
         /* Another process grew the map: adopt its size. */
         int rc = mdb_env_set_mapsize(s->env, 0);
@@ -159,6 +187,7 @@ static void store_repair(hl_store *s, int why)
             store_log(s, "reader check", rc);
     }
     use_unlock(s);
+    return HL_OK;
 }
 
 /* Read the meta of `name` in op->txn. HL_ENOTABLE when absent. */
@@ -184,14 +213,14 @@ static int meta_read(hl_store_op *op, hl_bytes name)
     return HL_OK;
 }
 
-/* Open "t<dbid>" in op->txn (flags: 0 or MDB_CREATE). On success op->opened
- * is set and s->open stays held until op_end. */
-static int dbi_open(hl_store_op *op, uint64_t dbid, unsigned flags)
+/* Open "t<dbid>" in op->txn (flags: 0 or MDB_CREATE), s->open already held.
+ * On success op->opened is set and s->open stays held until op_end; on
+ * failure it is released. */
+static int dbi_open_locked(hl_store_op *op, uint64_t dbid, unsigned flags)
 {
     hl_store *s = op->s;
     char dbname[32];
     snprintf(dbname, sizeof dbname, "t%" PRIu64, dbid);
-    mutex_lock(s, &s->open);
     int rc = mdb_dbi_open(op->txn, dbname, flags, &op->dbi);
     if (rc) {
         mutex_unlock(s, &s->open);
@@ -209,11 +238,12 @@ static int dbi_get(hl_store_op *op)
     unsigned flags;
     if (!cache_get(s, op->meta.dbid, &op->dbi)) {
         /* Re-check under `open`: another thread may have just opened it. */
-        mutex_lock(s, &s->open);
-        int found = cache_get(s, op->meta.dbid, &op->dbi);
+        int rc = open_lock(s);
+        if (rc)
+            return rc;
+        if (!cache_get(s, op->meta.dbid, &op->dbi))
+            return dbi_open_locked(op, op->meta.dbid, 0);
         mutex_unlock(s, &s->open);
-        if (!found)
-            return dbi_open(op, op->meta.dbid, 0);
     }
     op->dbid = op->meta.dbid;
     return mdb_dbi_flags(op->txn, op->dbi, &flags) ? RETRY_STALE : HL_OK;
@@ -283,7 +313,8 @@ int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int
         memset(op, 0, sizeof *op);
         op->s = s;
         op->mode = mode;
-        use_lock(s, mode == HL_OP_EXCL);
+        if (use_lock(s, mode == HL_OP_EXCL))
+            return HL_EWOULDBLOCK;
         rc = op_try(op, name, needs);
         if (rc == HL_OK)
             return HL_OK;
@@ -292,7 +323,8 @@ int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int
         use_unlock(s);
         if (!retry)
             return rc;
-        store_repair(s, retry);
+        if (store_repair(s, retry))
+            return HL_EWOULDBLOCK;
     }
     if (retry == RETRY_FULL) {
         store_log(s, "too many tables open (limit " HL_STR(HL_STORE_MAX_HANDLES) ")", MDB_DBS_FULL);
@@ -551,7 +583,9 @@ static int create_try(hl_store *s, hl_bytes name, hl_meta *meta)
     else if (rc == HL_ENOTABLE)
         rc = next_dbid(&op, &dbid);
     if (rc == HL_OK)
-        rc = dbi_open(&op, dbid, MDB_CREATE);
+        rc = open_lock(s);
+    if (!rc)
+        rc = dbi_open_locked(&op, dbid, MDB_CREATE);
     if (rc == HL_OK) {
         hl_meta m = *meta;
         m.dbid = dbid;

@@ -68,6 +68,12 @@ int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t e
 /* Close; safe with NULL. Pending read snapshots must be finished first. */
 void hl_store_close(hl_store *s);
 
+/* For the calling thread: operations that would wait for one of the store's
+ * own locks (held by another thread's long write, say) fail at once with
+ * HL_EWOULDBLOCK instead. The NIF sets it on normal schedulers. LMDB's writer
+ * lock is not covered: only reads may run with it set. */
+void hl_store_no_wait(int on);
+
 /* Create table `name` with meta (type, keypos, access, named, own). Fills
  * meta->dbid. HL_EEXISTS if the name is taken, HL_EUNSUPPORTED for types
  * other than HL_SET. */

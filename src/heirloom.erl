@@ -87,9 +87,13 @@ info(Tab, size) ->
     %% The one info item on the fast path: ETS users poll it.
     case default_path() of
         {nif, Env} ->
-            case heirloom_nif:size(Env, Tab) of
+            Reply = case heirloom_nif:size(Env, Tab) of
+                        dirty -> heirloom_nif:size_dirty(Env, Tab);
+                        R -> R
+                    end,
+            case Reply of
                 {error, no_table} -> undefined;
-                Reply -> raise_on_error([Tab, size], Reply)
+                _ -> raise_on_error([Tab, size], Reply)
             end;
         cnode ->
             checked([Tab, size], {info, Tab, size})
@@ -150,9 +154,16 @@ fast(F, Args) ->
         cnode -> checked(Args, list_to_tuple([F | Args]))
     end.
 
+%% A read answers `dirty' when it must not run on a normal scheduler (a large
+%% object, a busy lock): its `_dirty' twin runs on a dirty one.
 nif_call(lookup, Env, [Tab, Key]) ->
     case heirloom_nif:lookup(Env, Tab, Key) of
         dirty -> heirloom_nif:lookup_dirty(Env, Tab, Key);
+        Reply -> Reply
+    end;
+nif_call(member, Env, [Tab, Key]) ->
+    case heirloom_nif:member(Env, Tab, Key) of
+        dirty -> heirloom_nif:member_dirty(Env, Tab, Key);
         Reply -> Reply
     end;
 nif_call(F, Env, Args) ->

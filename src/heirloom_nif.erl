@@ -4,12 +4,12 @@
 %% go through the same store code inside one LMDB transaction.
 -module(heirloom_nif).
 
--export([open/1, lookup/3, lookup_dirty/3, member/3, size/2, insert/3, insert_new/3,
-         delete/3]).
+-export([open/1, lookup/3, lookup_dirty/3, member/3, member_dirty/3, size/2, size_dirty/2,
+         insert/3, insert_new/3, delete/3]).
 -on_load(init/0).
 
--nifs([open/1, lookup/3, lookup_dirty/3, member/3, size/2, insert/3, insert_new/3,
-       delete/3]).
+-nifs([open/1, lookup/3, lookup_dirty/3, member/3, member_dirty/3, size/2, size_dirty/2,
+       insert/3, insert_new/3, delete/3]).
 
 init() ->
     erlang:load_nif(filename:join(priv_dir(), "heirloom_nif"), 0).
@@ -25,12 +25,15 @@ priv_dir() ->
 
 %% @doc Open (or share) the store in directory Dir: `{ok, Env}' or `{error, Why}'.
 open(_Dir) -> erlang:nif_error({not_loaded, ?MODULE}).
-%% @doc Objects with Key, or `dirty' when the object is large: then call
-%% lookup_dirty/3, which runs on a dirty scheduler.
+%% @doc Objects with Key. Reads run on a normal scheduler and answer `dirty'
+%% when the object is large or a lock of the store is busy: then call the
+%% `_dirty' variant, which runs on a dirty scheduler and may wait.
 lookup(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
 lookup_dirty(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
 member(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
+member_dirty(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
 size(_Env, _Tab) -> erlang:nif_error({not_loaded, ?MODULE}).
+size_dirty(_Env, _Tab) -> erlang:nif_error({not_loaded, ?MODULE}).
 insert(_Env, _Tab, _Objects) -> erlang:nif_error({not_loaded, ?MODULE}).
 insert_new(_Env, _Tab, _Objects) -> erlang:nif_error({not_loaded, ?MODULE}).
 delete(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).

@@ -837,7 +837,7 @@ static void test_store_reader_slots_of_the_dead(void **state)
     char lock[128];
     snprintf(lock, sizeof lock, "%s/lock.mdb", f->dir);
     assert_int_equal(unlink(lock), 0); /* LMDB grows a reader table, never shrinks it */
-    int up[2], down[2]; /* holder -> parent "ready", parent -> holder "done" */
+    int up[2], down[2];                /* holder -> parent "ready", parent -> holder "done" */
     assert_int_equal(pipe(up), 0);
     assert_int_equal(pipe(down), 0);
     fflush(NULL);
@@ -1098,6 +1098,78 @@ static void test_store_threads(void **state)
     hl_buf_free(&t.first);
 }
 
+/* A read that opens a table's handle holds the store's `open` lock for its
+ * whole transaction; this one parks in its row callback until released. */
+typedef struct {
+    fixture *f;
+    hl_bytes tab;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int inside, release, rc;
+} parked;
+
+static int park_on_row(void *ctx, hl_bytes obj)
+{
+    (void)obj;
+    parked *p = ctx;
+    pthread_mutex_lock(&p->m);
+    p->inside = 1;
+    pthread_cond_broadcast(&p->cv);
+    while (!p->release)
+        pthread_cond_wait(&p->cv, &p->m);
+    pthread_mutex_unlock(&p->m);
+    return 0;
+}
+
+static void *park(void *arg)
+{
+    parked *p = arg;
+    p->rc = hl_store_each_object(p->f->s, p->tab, cnode, park_on_row, p);
+    return NULL;
+}
+
+/* hl_store_no_wait: a read that would wait for that lock (the first read of
+ * another table) answers HL_EWOULDBLOCK at once; a read of a table whose
+ * handle is cached goes on; once the lock is free the first read works. */
+static void test_store_no_wait_reads(void **state)
+{
+    fixture *f = *state;
+    hl_bytes x = atom(f, "x"), y = atom(f, "y"), z = atom(f, "z"), k = integer(f, 1);
+    hl_bytes obj = tuple(f, 2, k, atom(f, "v"));
+    hl_bytes tabs[] = {x, y, z};
+    hl_store_close(f->s);
+    open_store(f, 0, 1);
+    for (int i = 0; i < 3; i++) {
+        create(f, tabs[i], HL_PUBLIC, 1, cnode);
+        assert_int_equal(insert1(f, tabs[i], cnode, obj), HL_OK);
+    }
+    hl_store_close(f->s); /* forget every handle */
+    open_store(f, 0, 1);
+    assert_int_equal(lookup(f, z, cnode, k, obj), 1); /* z's handle cached */
+    parked p = {f, x, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, park, &p), 0);
+    pthread_mutex_lock(&p.m);
+    while (!p.inside)
+        pthread_cond_wait(&p.cv, &p.m);
+    pthread_mutex_unlock(&p.m);
+    int found = 0;
+    hl_store_no_wait(1);
+    assert_int_equal(hl_store_member(f->s, y, cnode, k, &found), HL_EWOULDBLOCK);
+    assert_int_equal(hl_store_member(f->s, z, cnode, k, &found), HL_OK);
+    assert_int_equal(found, 1);
+    pthread_mutex_lock(&p.m);
+    p.release = 1;
+    pthread_cond_broadcast(&p.cv);
+    pthread_mutex_unlock(&p.m);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(p.rc, HL_OK);
+    found = 0;
+    assert_int_equal(hl_store_member(f->s, y, cnode, k, &found), HL_OK);
+    assert_int_equal(found, 1);
+    hl_store_no_wait(0);
+}
+
 /* sync = 1 (disk durability, no WRITEMAP) keeps the same behaviour. */
 static void test_store_sync_mode(void **state)
 {
@@ -1180,6 +1252,7 @@ int main(void)
         T(test_store_map_grown_by_other_process),
         T(test_store_many_tables),
         T(test_store_reader_slots_of_the_dead),
+        T(test_store_no_wait_reads),
         T(test_store_lmdb_handle_rules),
         T(test_store_stale_handles_swept),
         T(test_store_threads),
