@@ -58,6 +58,9 @@ defmodule Demo do
 end
 
 # --- set-up: a fresh demo C node, so the first load really is a load ---------
+# The embedded default uses the standard epmd, as `erl -name` does; if the
+# demo had to start it, it stops it again at the end.
+{_, epmd_was_down} = Demo.sh("epmd -names")
 Demo.sh("epmd -daemon")
 {:ok, _} = Node.start(:"heirloom_demo_narrator_#{System.os_time(:millisecond)}@127.0.0.1", :longnames)
 Node.set_cookie(:"heirloom_demo_#{System.os_time(:millisecond)}")
@@ -141,4 +144,9 @@ Demo.kill9(new_cnode)
 File.rm_rf!(dir)
 File.rm(dir <> ".cookie")
 File.rm(dir <> ".log")
-Demo.say("\nDemo finished; its VMs and C node are stopped and its store removed.")
+# Only if empty: other nodes' stores may live there.
+File.rmdir(Path.dirname(dir))
+Node.stop()
+# epmd -kill refuses while any node is registered, so it never stops an epmd in use.
+if epmd_was_down != 0, do: Demo.sh("epmd -kill")
+Demo.say("\nDemo finished; its VMs, C node and store are gone (and epmd, if the demo started it).")
