@@ -87,13 +87,9 @@ info(Tab, size) ->
     %% The one info item on the fast path: ETS users poll it.
     case default_path() of
         {nif, Env} ->
-            Reply = case heirloom_nif:size(Env, Tab) of
-                        dirty -> heirloom_nif:size_dirty(Env, Tab);
-                        R -> R
-                    end,
-            case Reply of
+            case nif_call(size, Env, [Tab]) of
                 {error, no_table} -> undefined;
-                _ -> raise_on_error([Tab, size], Reply)
+                Reply -> raise_on_error([Tab, size], Reply)
             end;
         cnode ->
             checked([Tab, size], {info, Tab, size})
@@ -155,19 +151,17 @@ fast(F, Args) ->
     end.
 
 %% A read answers `dirty' when it must not run on a normal scheduler (a large
-%% object, a busy lock): its `_dirty' twin runs on a dirty one.
-nif_call(lookup, Env, [Tab, Key]) ->
-    case heirloom_nif:lookup(Env, Tab, Key) of
-        dirty -> heirloom_nif:lookup_dirty(Env, Tab, Key);
-        Reply -> Reply
-    end;
-nif_call(member, Env, [Tab, Key]) ->
-    case heirloom_nif:member(Env, Tab, Key) of
-        dirty -> heirloom_nif:member_dirty(Env, Tab, Key);
-        Reply -> Reply
-    end;
+%% object, a busy lock): its `_dirty' twin runs on a dirty one. Writes always
+%% run on dirty schedulers and never answer `dirty'.
 nif_call(F, Env, Args) ->
-    apply(heirloom_nif, F, [Env | Args]).
+    case apply(heirloom_nif, F, [Env | Args]) of
+        dirty -> apply(heirloom_nif, dirty_twin(F), [Env | Args]);
+        Reply -> Reply
+    end.
+
+dirty_twin(lookup) -> lookup_dirty;
+dirty_twin(member) -> member_dirty;
+dirty_twin(size) -> size_dirty.
 
 %% The default node's path in one persistent_term read (the application env
 %% is an ETS lookup, too slow for every NIF call); set_node/1 and
