@@ -2,7 +2,8 @@
 #
 # Targets:
 #   all (default)  priv/heirloom_node and priv/heirloom_nif.so
-#   setup          install missing Debian packages (run by the other targets)
+#   setup          install missing Debian packages (run first by test, demo,
+#                  bench, valgrind and sanitize; never by all)
 #   test           C unit tests (cmocka), then the ExUnit suite (real C node)
 #   ctest          only the cmocka tests
 #   valgrind       the cmocka tests under valgrind (errors fail the target)
@@ -13,18 +14,27 @@
 #   format         clang-format the C and mix format the Elixir
 #   clean
 # Variables: V=1 (show commands), DEBUG=1 (-g -O0), SANITIZE=1 (ASan+UBSan),
-#   CC, BUILD (object directory, default build).
+#   CC, BUILD (object directory, default build), ERL, and the erts paths
+#   ERL_EI_INCLUDE_DIR, ERL_EI_LIBDIR, ERTS_INCLUDE_DIR (found with erl if unset).
 
 CC ?= cc
 BUILD ?= build
 Q := $(if $(V),,@)
 
 ERL ?= erl
-# Recursive (=) so that `make setup` works before erl is installed.
-EI_DIR = $(shell $(ERL) -noshell -eval 'io:format("~s",[code:lib_dir(erl_interface)]),halt().')
-ERTS_INC = $(shell $(ERL) -noshell -eval 'io:format("~s/erts-~s/include",[code:root_dir(),erlang:system_info(version)]),halt().')
+# Where erts and ei live. mix and rebar3 pass them in (see mix.exs); otherwise
+# one `erl` run, on first use only, computes all three (`make setup` works
+# before erl is installed, and a build of 20 objects starts erl once, not 40
+# times).
+ERL_PATHS = $(eval ERL_PATHS := $(shell $(ERL) -noshell -eval 'io:format("~s ~s/erts-~s/include",[code:lib_dir(erl_interface),code:root_dir(),erlang:system_info(version)]),halt().'))$(ERL_PATHS)
+ERL_EI_INCLUDE_DIR ?= $(word 1,$(ERL_PATHS))/include
+ERL_EI_LIBDIR ?= $(word 1,$(ERL_PATHS))/lib
+ERTS_INCLUDE_DIR ?= $(word 2,$(ERL_PATHS))
 
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -D_REENTRANT -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -fPIC -MMD -MP
+# The version lives once, in src/heirloom.app.src.
+VERSION := $(shell sed -n 's/.*{vsn, *"\([^"]*\)".*/\1/p' src/heirloom.app.src)
+
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -D_REENTRANT -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -fPIC -MMD -MP -DHL_VERSION='"$(VERSION)"'
 ifeq ($(DEBUG),1)
   CFLAGS_OPT := -g -O0
 else
@@ -36,10 +46,13 @@ ifeq ($(SANITIZE),1)
 endif
 CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
 
-# Pure modules (no I/O): shared by the C node, the NIF and the unit tests.
-CORE_SRC := c_src/hl_common.c c_src/hl_term.c c_src/hl_term_enc.c c_src/hl_term_util.c \
-  c_src/hl_order.c c_src/hl_owner.c c_src/hl_store.c c_src/hl_store_meta.c c_src/hl_store_rows.c
-NODE_SRC := $(CORE_SRC) $(filter-out $(CORE_SRC) c_src/hl_nif.c,$(wildcard c_src/hl_*.c))
+# The C node's own modules (event loop, distribution, protocol); every other
+# c_src/hl_*.c but the NIF entry is core: no ei, shared by the C node, the NIF
+# and the unit tests.
+NODE_ONLY := hl_main hl_node hl_loop hl_dist hl_dist_sock hl_dm hl_proto hl_proto_args \
+  hl_proto_info hl_watch
+CORE_SRC := $(filter-out $(NODE_ONLY:%=c_src/%.c) c_src/hl_nif.c,$(wildcard c_src/hl_*.c))
+NODE_SRC := $(CORE_SRC) $(NODE_ONLY:%=c_src/%.c)
 NIF_SRC := $(CORE_SRC) c_src/hl_nif.c
 
 CORE_OBJ := $(CORE_SRC:c_src/%.c=$(BUILD)/%.o)
@@ -49,9 +62,13 @@ NIF_OBJ := $(NIF_SRC:c_src/%.c=$(BUILD)/%.o)
 TEST_NAMES := $(patsubst test/c/%.c,%,$(wildcard test/c/test_*.c))
 TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 
-.PHONY: all setup test ctest valgrind sanitize vectors demo bench format clean mixtest
+.PHONY: all setup test ctest valgrind sanitize vectors demo bench format clean mixtest \
+  valgrind-run sanitize-run demo-run bench-run
 
-all: setup priv/heirloom_node $(if $(wildcard c_src/hl_nif.c),priv/heirloom_nif.so)
+# Building only compiles: nothing here installs packages. The targets a
+# person runs on a fresh machine (test, demo, bench, valgrind, sanitize) run
+# scripts/setup.sh first and then make the rest in a sub-make.
+all: priv/heirloom_node priv/heirloom_nif.so
 
 setup:
 	$(Q)sh scripts/setup.sh
@@ -59,12 +76,12 @@ setup:
 $(BUILD)/%.o: c_src/%.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -I$(EI_DIR)/include -I$(ERTS_INC) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -I$(ERL_EI_INCLUDE_DIR) -I$(ERTS_INCLUDE_DIR) -c $< -o $@
 
 priv/heirloom_node: $(NODE_OBJ)
 	@mkdir -p priv
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_OPT) $(LDFLAGS_SAN) -o $@ $^ -L$(EI_DIR)/lib -lei -llmdb -lpthread
+	$(Q)$(CC) $(CFLAGS_OPT) $(LDFLAGS_SAN) -o $@ $^ -L$(ERL_EI_LIBDIR) -lei -llmdb -lpthread
 
 priv/heirloom_nif.so: $(NIF_OBJ)
 	@mkdir -p priv
@@ -76,17 +93,17 @@ $(BUILD)/tests/%: test/c/%.c $(CORE_OBJ) $(wildcard test/c/*.h)
 	@$(if $(Q),echo "  TEST-LD $@")
 	$(Q)$(CC) $(CFLAGS) -Ic_src -Itest/c -o $@ $< $(CORE_OBJ) $(LDFLAGS_SAN) -lcmocka -llmdb -lpthread
 
-ctest: setup $(TEST_BINS)
+ctest: $(TEST_BINS)
 	$(Q)set -e; for t in $(TEST_BINS); do echo "== $$t"; HL_VECTORS=test/vectors $$t; done
 
 # Forked children in test_store stand for other processes that die mid-work
 # (kill -9 with transactions open): what they leave behind is the point.
-valgrind: setup $(TEST_BINS)
+valgrind-run: $(TEST_BINS)
 	$(Q)set -e; for t in $(TEST_BINS); do echo "== valgrind $$t"; \
 	  HL_VECTORS=test/vectors valgrind -q --error-exitcode=1 --leak-check=full --child-silent-after-fork=yes \
 	    --errors-for-leak-kinds=definite,indirect $$t; done
 
-sanitize:
+sanitize-run:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 ctest
 
 vectors:
@@ -98,12 +115,24 @@ FREE_PORT = $(shell $(ERL) -noshell -eval '{ok,S}=gen_tcp:listen(0,[{ip,{127,0,0
 mixtest: all
 	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix test
 
-test: ctest mixtest
+# What a person runs: set-up first, then the work in a sub-make, so the
+# paths to erts are computed after erl is installed.
+SUB := $(MAKE) --no-print-directory
+test: setup
+	$(Q)$(SUB) ctest mixtest
+valgrind: setup
+	$(Q)$(SUB) valgrind-run
+sanitize: setup
+	$(Q)$(SUB) sanitize-run
+demo: setup
+	$(Q)$(SUB) demo-run
+bench: setup
+	$(Q)$(SUB) bench-run
 
-demo: all
+demo-run: all
 	$(Q)mix run examples/demo/demo.exs
 
-bench: all
+bench-run: all
 	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix run bench/run.exs
 
 format:

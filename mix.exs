@@ -29,12 +29,28 @@ defmodule Heirloom.MixProject do
 end
 
 defmodule Mix.Tasks.Compile.HeirloomC do
-  @moduledoc "Builds priv/heirloom_node and priv/heirloom_nif.so with make."
+  @moduledoc """
+  Builds priv/heirloom_node and priv/heirloom_nif.so with `make all`, which only
+  compiles (it never installs packages). The erts paths come from this VM, as
+  elixir_make passes them, so make does not start erl to find them.
+  """
   use Mix.Task.Compiler
 
   @impl true
   def run(_args) do
-    case System.cmd("make", ["--no-print-directory", "all"], into: IO.stream(:stdio, :line)) do
+    ei = :code.lib_dir(:erl_interface) |> to_string()
+    erts = Path.join([to_string(:code.root_dir()), "erts-#{:erlang.system_info(:version)}", "include"])
+
+    env = [
+      {"ERL_EI_INCLUDE_DIR", Path.join(ei, "include")},
+      {"ERL_EI_LIBDIR", Path.join(ei, "lib")},
+      {"ERTS_INCLUDE_DIR", erts}
+    ]
+
+    case System.cmd("make", ["--no-print-directory", "all"],
+           env: env,
+           into: IO.stream(:stdio, :line)
+         ) do
       {_, 0} -> {:ok, []}
       {_, code} -> Mix.raise("make all failed with exit status #{code}")
     end

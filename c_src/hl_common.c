@@ -98,3 +98,23 @@ void hl_buf_free(hl_buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+int hl_grow(void **arr, size_t *cap, size_t need, size_t elem, size_t first)
+{
+    if (need <= *cap)
+        return HL_OK;
+    size_t n = *cap ? *cap : (first ? first : 1);
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            return HL_ENOMEM;
+        n *= 2;
+    }
+    if (elem && n > SIZE_MAX / elem)
+        return HL_ENOMEM;
+    void *p = realloc(*arr, n * elem);
+    if (!p)
+        return HL_ENOMEM;
+    *arr = p;
+    *cap = n;
+    return HL_OK;
+}

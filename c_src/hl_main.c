@@ -25,7 +25,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define HL_VERSION "0.1.0"
+#ifndef HL_VERSION
+#error "HL_VERSION comes from src/heirloom.app.src through the Makefile"
+#endif
 
 static volatile sig_atomic_t stop_flag;
 
