@@ -13,9 +13,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hl_dm_clear(hl_dm *dm)
+struct hl_dm {
+    hl_store *store;
+    hl_dist *dist;
+    hl_watch *watch;
+    hl_meta last; /* keeps the last result's views (owned_by) alive */
+};
+
+hl_dm *hl_dm_new(hl_store *store)
 {
-    hl_meta_free(&dm->last_);
+    hl_dm *dm = calloc(1, sizeof *dm);
+    if (dm)
+        dm->store = store;
+    return dm;
+}
+
+void hl_dm_attach(hl_dm *dm, hl_dist *dist, hl_watch *watch)
+{
+    dm->dist = dist;
+    dm->watch = watch;
+}
+
+void hl_dm_free(hl_dm *dm)
+{
+    if (!dm)
+        return;
+    hl_meta_free(&dm->last);
+    free(dm);
+}
+
+void hl_dm_release(hl_dm *dm)
+{
+    hl_meta_free(&dm->last);
 }
 
 int hl_dm_transfer_msg(hl_dm *dm, hl_bytes tab, hl_bytes from, hl_bytes data, hl_buf *out)
@@ -45,12 +74,12 @@ static void send_transfer(hl_dm *dm, hl_bytes tab, const hl_own_result *res)
 
 int hl_dm_event(hl_dm *dm, hl_bytes tab, const hl_own_event *ev, hl_own_result *res)
 {
-    hl_meta_free(&dm->last_);
+    hl_meta_free(&dm->last);
     memset(res, 0, sizeof *res);
-    int rc = hl_store_get_meta(dm->store, tab, &dm->last_);
+    int rc = hl_store_get_meta(dm->store, tab, &dm->last);
     if (rc)
         return rc;
-    hl_own state = dm->last_.own;
+    hl_own state = dm->last.own;
     hl_owner_apply(&state, ev, res);
     if (res->err)
         return HL_OK;
@@ -97,15 +126,9 @@ static int collect(void *ctx, hl_bytes name, const hl_meta *meta)
     collect_ctx *c = ctx;
     if (c->match && !c->match(&meta->own, c->who))
         return 0;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        hl_buf *p = realloc(c->names, cap * sizeof *p);
-        if (!p) {
-            c->failed = 1;
-            return HL_ENOMEM;
-        }
-        c->names = p;
-        c->cap = cap;
+    if (hl_grow((void **)&c->names, &c->cap, c->n + 1, sizeof *c->names, 16)) {
+        c->failed = 1;
+        return HL_ENOMEM;
     }
     c->names[c->n] = (hl_buf){0};
     if (hl_buf_append(&c->names[c->n], name.data, name.len)) {

@@ -15,20 +15,24 @@
 #include "hl_store.h"
 #include "hl_watch.h"
 
-typedef struct {
-    hl_store *store;
-    hl_dist *dist;
-    hl_watch *watch;
-    hl_meta last_; /* private: keeps res->owned_by alive between calls */
-} hl_dm;
+typedef struct hl_dm hl_dm;
 
-/* Release what the DataMaster holds (not the store, dist or watch). */
-void hl_dm_clear(hl_dm *dm);
+/* A DataMaster over store (which stays the caller's). It can handle a
+ * restart at once; it needs hl_dm_attach before any other event. NULL when
+ * out of memory. */
+hl_dm *hl_dm_new(hl_store *store);
+/* Give it the connections and the monitors (both stay the caller's). */
+void hl_dm_attach(hl_dm *dm, hl_dist *dist, hl_watch *watch);
+/* Free the DataMaster (not the store, dist or watch). Safe with NULL. */
+void hl_dm_free(hl_dm *dm);
 
 /* Apply ev to table tab and carry out the result. Returns the store's error
- * (HL_ENOTABLE, ...) or HL_OK; refusals for the caller are in res->err
- * (res->owned_by stays valid until the next call on this table). */
+ * (HL_ENOTABLE, HL_ESTORE, ...) or HL_OK; refusals for the caller are in
+ * res->err. Views in res (res->owned_by) live until the next hl_dm_event or
+ * hl_dm_release on this DataMaster. */
 int hl_dm_event(hl_dm *dm, hl_bytes tab, const hl_own_event *ev, hl_own_result *res);
+/* Release what the last hl_dm_event's result points into (end of a request). */
+void hl_dm_release(hl_dm *dm);
 /* Monitor the owner and heir of a table just created or changed. */
 void hl_dm_watch_table(hl_dm *dm, hl_bytes tab, const hl_own *own);
 /* A watched pid died: every table it owns goes to its heir, every table it

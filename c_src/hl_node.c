@@ -36,7 +36,7 @@ typedef struct {
 struct hl_node {
     hl_dist *dist;
     hl_watch *watch;
-    hl_dm dm;
+    hl_dm *dm;
     hl_proto proto;
     hl_buf name_atom; /* 'heirloom' */
     parked *parked;
@@ -67,14 +67,8 @@ static void park_free(parked *p)
 
 static int park(hl_node *n, hl_bytes caller, hl_bytes tag, hl_bytes request, uint64_t id)
 {
-    if (n->nparked == n->capparked) {
-        size_t cap = n->capparked ? n->capparked * 2 : 8;
-        parked *p = realloc(n->parked, cap * sizeof *p);
-        if (!p)
-            return HL_ENOMEM;
-        n->parked = p;
-        n->capparked = cap;
-    }
+    if (hl_grow((void **)&n->parked, &n->capparked, n->nparked + 1, sizeof *n->parked, 8))
+        return HL_ENOMEM;
     parked p = {id, {0}, {0}, {0}};
     if (hl_buf_append(&p.caller, caller.data, caller.len) ||
         hl_buf_append(&p.tag, tag.data, tag.len) ||
@@ -110,7 +104,7 @@ static void run_request(hl_node *n, hl_bytes caller, hl_bytes tag, hl_bytes requ
 {
     hl_buf out = {0}, target = {0};
     int rc = hl_proto_handle(&n->proto, caller, request, known, &out, &target);
-    if (rc == HL_PROTO_PROBE && !known) {
+    if (rc == HL_OK && target.len && !known) {
         uint64_t id = ++n->next_probe;
         rc = park(n, caller, tag, request, id);
         if (!rc) {
@@ -226,13 +220,13 @@ static void on_node_down(void *ctx, hl_conn *c, hl_bytes node)
     hl_node *n = ctx;
     (void)c;
     hl_watch_node_down(n->watch, node);
-    hl_dm_node_down(&n->dm, node);
+    hl_dm_node_down(n->dm, node);
 }
 
 static void on_pid_down(void *ctx, hl_bytes pid)
 {
     hl_node *n = ctx;
-    hl_dm_pid_down(&n->dm, pid);
+    hl_dm_pid_down(n->dm, pid);
 }
 
 int hl_node_start(hl_node **out, const hl_node_opts *o, hl_store *store, hl_loop *loop, char *err,
@@ -245,8 +239,13 @@ int hl_node_start(hl_node **out, const hl_node_opts *o, hl_store *store, hl_loop
         return -1;
     }
     n->verbose = o->verbose;
-    n->dm.store = store;
-    hl_dm_restart(&n->dm); /* before serving: no dist needed, nothing is watched */
+    n->dm = hl_dm_new(store);
+    if (!n->dm) {
+        snprintf(err, errlen, "out of memory");
+        hl_node_stop(n);
+        return -1;
+    }
+    hl_dm_restart(n->dm); /* before serving: no dist needed, nothing is watched */
     hl_dist_handlers h = {n, on_message, on_node_down};
     if (hl_dist_start(&n->dist, &o->dist, loop, h, err, errlen)) {
         hl_node_stop(n);
@@ -258,9 +257,8 @@ int hl_node_start(hl_node **out, const hl_node_opts *o, hl_store *store, hl_loop
         hl_node_stop(n);
         return -1;
     }
-    n->dm.dist = n->dist;
-    n->dm.watch = n->watch;
-    n->proto = (hl_proto){&n->dm, o->dist.node_name, o->verbose};
+    hl_dm_attach(n->dm, n->dist, n->watch);
+    n->proto = (hl_proto){n->dm, store, n->dist, o->dist.node_name, o->verbose};
     *out = n;
     return 0;
 }
@@ -285,7 +283,7 @@ void hl_node_stop(hl_node *n)
     for (size_t i = 0; i < n->nparked; i++)
         park_free(&n->parked[i]);
     free(n->parked);
-    hl_dm_clear(&n->dm);
+    hl_dm_free(n->dm);
     hl_buf_free(&n->name_atom);
     free(n);
 }

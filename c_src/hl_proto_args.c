@@ -22,14 +22,8 @@ void hl_args_free(hl_args *a)
 
 static hl_buf *arena_new(hl_args *a)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 8;
-        hl_buf *p = realloc(a->bufs, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        a->bufs = p;
-        a->cap = cap;
-    }
+    if (hl_grow((void **)&a->bufs, &a->cap, a->n + 1, sizeof *a->bufs, 8))
+        return NULL;
     a->bufs[a->n] = (hl_buf){0};
     return &a->bufs[a->n++];
 }
@@ -78,14 +72,8 @@ static int add_object(void *ctx, hl_bytes elem)
 {
     objs_ctx *c = ctx;
     size_t pos = 0, arity;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        size_t *p = realloc(c->ends, cap * sizeof *p);
-        if (!p)
-            return HL_ENOMEM;
-        c->ends = p;
-        c->cap = cap;
-    }
+    if (hl_grow((void **)&c->ends, &c->cap, c->n + 1, sizeof *c->ends, 16))
+        return HL_ENOMEM;
     size_t start = c->all->len;
     int rc = hl_term_canon(elem.data, elem.len, &pos, c->all);
     if (rc)

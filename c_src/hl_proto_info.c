@@ -25,7 +25,7 @@ static int atom(hl_buf *b, const char *s)
 static int pid_or_self(info_ctx *c, hl_buf *b, hl_bytes pid)
 {
     if (!pid.len)
-        pid = hl_dist_self_pid(c->p->dm->dist);
+        pid = hl_dist_self_pid(c->p->dist);
     return hl_buf_append(b, pid.data, pid.len);
 }
 
@@ -91,9 +91,9 @@ int hl_proto_info(hl_proto *p, hl_bytes tab, const char *item, hl_buf *out)
 {
     hl_meta m = {0};
     hl_table_stats st = {0};
-    int rc = hl_store_get_meta(p->dm->store, tab, &m);
+    int rc = hl_store_get_meta(p->store, tab, &m);
     if (!rc)
-        rc = hl_store_stats(p->dm->store, tab, &st);
+        rc = hl_store_stats(p->store, tab, &st);
     if (rc == HL_ENOTABLE)
         return atom(out, "undefined");
     info_ctx c = {p, tab, &m, &st};

@@ -106,14 +106,8 @@ int hl_watch_pid(hl_watch *w, hl_bytes pid)
         return HL_OK;
     if (!hl_dist_reach(w->d, node))
         return HL_ENOPROC;
-    if (w->nw == w->capw) {
-        size_t cap = w->capw ? w->capw * 2 : 16;
-        watch_entry *p = realloc(w->w, cap * sizeof *p);
-        if (!p)
-            return HL_ENOMEM;
-        w->w = p;
-        w->capw = cap;
-    }
+    if (hl_grow((void **)&w->w, &w->capw, w->nw + 1, sizeof *w->w, 16))
+        return HL_ENOMEM;
     watch_entry e = {{0}, {0}};
     int rc = hl_buf_append(&e.pid, pid.data, pid.len);
     if (!rc)
@@ -136,14 +130,8 @@ int hl_watch_probe(hl_watch *w, hl_bytes pid, uint64_t id)
     if (rc)
         return rc;
     (void)hl_term_node_of(pid.data, pid.len, &node);
-    if (w->np == w->capp) {
-        size_t cap = w->capp ? w->capp * 2 : 8;
-        probe_entry *p = realloc(w->p, cap * sizeof *p);
-        if (!p)
-            return HL_ENOMEM;
-        w->p = p;
-        w->capp = cap;
-    }
+    if (hl_grow((void **)&w->p, &w->capp, w->np + 1, sizeof *w->p, 8))
+        return HL_ENOMEM;
     probe_entry e = {id, {0}, {0}};
     hl_buf name = {0};
     rc = hl_buf_append(&e.pid, pid.data, pid.len);
