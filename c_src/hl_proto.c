@@ -4,7 +4,8 @@
  * A request {Verb, A1, ..., An} is looked up by (Verb, n) in one table of
  * handlers. A handler returns HL_OK with its reply appended, a negative
  * hl_err (turned into {error, Reason} here, in one place), or
- * PROBE (private: the pid to probe is in r->probe). Arguments are canonicalised into a per-request arena.
+ * PROBE (private: the pid to probe is in r->probe). Arguments are canonicalised into a per-request
+ * arena.
  */
 #include "hl_proto.h"
 
