@@ -11,6 +11,7 @@
 
 #include "hl_proto_args.h"
 #include "hl_proto_info.h"
+#include "hl_table.h"
 #include "hl_term.h"
 
 #include <stdio.h>
@@ -57,9 +58,8 @@ static int h_new(req *r)
     char name[256];
     hl_bytes tab;
     hl_buf ref = {0};
-    hl_meta m = {.type = HL_SET, .keypos = 1, .access = HL_PROTECTED};
-    m.own.owner = r->caller;
-    m.own.heir_kind = HL_HEIR_CNODE;
+    hl_meta m;
+    hl_table_meta_default(&m, r->caller);
     int rc = hl_term_get_atom(r->args[0].data, r->args[0].len, name, sizeof name);
     if (!rc)
         rc = hl_args_new_opts(&r->arena, r->args[1], &m);
@@ -289,9 +289,8 @@ static int h_claim(req *r)
         return want_probe(r, res.owned_by);
     }
     if (rc == HL_ENOTABLE) {
-        hl_meta m = {.type = HL_SET, .keypos = 1, .access = HL_PROTECTED};
-        m.own.owner = r->caller;
-        m.own.heir_kind = HL_HEIR_CNODE;
+        hl_meta m;
+        hl_table_meta_default(&m, r->caller);
         rc = hl_args_new_opts(&r->arena, r->args[1], &m);
         m.named = 1;
         if (!rc)

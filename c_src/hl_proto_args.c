@@ -6,6 +6,8 @@
  */
 #include "hl_proto_args.h"
 
+#include "hl_table.h"
+
 #include "hl_term.h"
 
 #include <stdlib.h>
@@ -46,12 +48,7 @@ int hl_args_canon(hl_args *a, hl_bytes t, hl_bytes *out)
 int hl_args_table(hl_args *a, hl_bytes t, hl_bytes *out)
 {
     int rc = hl_args_canon(a, t, out);
-    if (rc)
-        return rc;
-    unsigned char tag = out->data[0];
-    if (tag != HL_TAG_SMALL_ATOM_UTF8 && tag != HL_TAG_ATOM_UTF8 && tag != HL_TAG_NEWER_REFERENCE)
-        return HL_EBADARG;
-    return HL_OK;
+    return rc ? rc : hl_table_id_check(*out);
 }
 
 int hl_args_pid(hl_args *a, hl_bytes t, hl_bytes *out)
@@ -62,56 +59,22 @@ int hl_args_pid(hl_args *a, hl_bytes t, hl_bytes *out)
     return hl_term_is_pid(out->data, out->len) ? HL_OK : HL_EBADARG;
 }
 
-typedef struct {
-    hl_buf *all;  /* concatenated canonical objects */
-    size_t *ends; /* end offset of each */
-    size_t n, cap;
-} objs_ctx;
-
-static int add_object(void *ctx, hl_bytes elem)
-{
-    objs_ctx *c = ctx;
-    size_t pos = 0, arity;
-    if (hl_grow((void **)&c->ends, &c->cap, c->n + 1, sizeof *c->ends, 16))
-        return HL_ENOMEM;
-    size_t start = c->all->len;
-    int rc = hl_term_canon(elem.data, elem.len, &pos, c->all);
-    if (rc)
-        return rc;
-    if (hl_term_tuple_arity(c->all->data + start, c->all->len - start, &arity) || arity == 0)
-        return HL_EBADARG;
-    c->ends[c->n++] = c->all->len;
-    return HL_OK;
-}
-
 int hl_args_objects(hl_args *a, hl_bytes t, hl_bytes **objs, size_t *n)
 {
-    size_t arity;
     hl_buf *all = arena_new(a);
+    hl_bytes *v = NULL;
     if (!all)
         return HL_ENOMEM;
-    objs_ctx c = {all, NULL, 0, 0};
-    int rc;
-    if (hl_term_tuple_arity(t.data, t.len, &arity) == HL_OK)
-        rc = add_object(&c, t);
-    else
-        rc = hl_term_list_each(t.data, t.len, add_object, &c);
+    int rc = hl_table_objects(t.data, t.len, all, &v, n);
+    /* The view array moves into the arena, which frees it with the request. */
     hl_buf *views = rc ? NULL : arena_new(a);
     if (!rc && !views)
         rc = HL_ENOMEM;
-    if (!rc && c.n && hl_buf_reserve(views, c.n * sizeof(hl_bytes)))
+    if (!rc && *n && hl_buf_append(views, v, *n * sizeof *v))
         rc = HL_ENOMEM;
-    if (!rc) {
-        hl_bytes *v = (hl_bytes *)(void *)views->data;
-        size_t start = 0;
-        for (size_t i = 0; i < c.n; i++) {
-            v[i] = (hl_bytes){all->data + start, c.ends[i] - start};
-            start = c.ends[i];
-        }
-        *objs = v;
-        *n = c.n;
-    }
-    free(c.ends);
+    free(v);
+    if (!rc)
+        *objs = (hl_bytes *)(void *)views->data;
     return rc;
 }
 

@@ -412,6 +412,46 @@ static size_t map_size_for(const char *dir, size_t want, int writemap)
     return room < want ? (size_t)room : want;
 }
 
+/* Rows are the application's data: only this user may read them. The
+ * directory is created 0700 (or narrowed to it); one that other users may
+ * write is refused (EPERM) rather than narrowed, since someone else may have
+ * planted files in it. Returns 0 or an errno, with *what saying which step. */
+static int private_dir(const char *dir, const char **what)
+{
+    struct stat st;
+    *what = "mkdir";
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        return errno;
+    *what = "stat";
+    if (stat(dir, &st))
+        return errno;
+    *what = "check directory";
+    if (!S_ISDIR(st.st_mode))
+        return ENOTDIR;
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return EPERM;
+    *what = "chmod directory";
+    if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700))
+        return errno;
+    return 0;
+}
+
+/* data.mdb and lock.mdb 0600, whatever umask or an older version made. */
+static int private_files(const char *dir)
+{
+    static const char *const names[] = {"data.mdb", "lock.mdb"};
+    char path[4096];
+    struct stat st;
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (stat(path, &st))
+            return errno == ENOENT ? 0 : errno;
+        if ((st.st_mode & 07777) != 0600 && chmod(path, 0600))
+            return errno;
+    }
+    return 0;
+}
+
 /* MDB_WRITEMAP makes commits several times faster on tmpfs (no pwrite per
  * dirty page) but turns a full filesystem into a SIGBUS. It is used only by
  * a single-threaded, non-syncing store, i.e. the C node on tmpfs; never with
@@ -433,7 +473,10 @@ static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
     /* Every VM on the host pools reads; the first opener sizes the table. */
     if ((*what = "set_maxreaders", rc = mdb_env_set_maxreaders(s->env, MAX_READERS)))
         return rc;
-    if ((*what = "env_open", rc = mdb_env_open(s->env, s->dir, flags, 0644)))
+    if ((*what = "env_open", rc = mdb_env_open(s->env, s->dir, flags, 0600)))
+        return rc;
+    /* Files made before this rule (or by a looser umask) are narrowed too. */
+    if ((*what = "chmod store files", rc = private_files(s->dir)))
         return rc;
     /* Free reader slots left by processes that crashed mid-read. */
     if ((*what = "reader_check", rc = mdb_reader_check(s->env, &dead)))
@@ -489,9 +532,7 @@ int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t e
         goto fail;
     s->log = opts->log;
     s->log_ctx = opts->log_ctx;
-    if (mkdir(s->dir, 0755) && errno != EEXIST) {
-        what = "mkdir";
-        mrc = errno;
+    if ((mrc = private_dir(s->dir, &what)) != 0) {
         rc = HL_ESTORE;
         goto fail;
     }
@@ -507,7 +548,8 @@ int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t e
     return HL_OK;
 fail:
     if (err && errlen)
-        snprintf(err, errlen, "cannot open store %s: %s: %s", opts->dir, what, mdb_strerror(mrc));
+        snprintf(err, errlen, "cannot open store %s: %s: %s", opts->dir, what,
+                 mrc == EPERM ? "writable by other users" : mdb_strerror(mrc));
     if (s && s->env)
         mdb_env_close(s->env);
     if (s)
