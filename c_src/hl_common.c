@@ -40,6 +40,8 @@ const char *hl_err_reason(int err)
         return "unknown_request";
     case HL_EWOULDBLOCK:
         return "would_block";
+    case HL_EFORGED:
+        return "forged_from";
     default:
         return "internal";
     }

@@ -19,6 +19,9 @@
 
 /* Distribution flag bits (erts's dist.h). */
 #define HL_DFLAG_DIST_MONITOR_NAME 0x20u
+/* Peers then name the sender of every message to our pid (SEND_SENDER),
+ * which access checks need (hl_node.c): a plain SEND names nobody. */
+#define HL_DFLAG_SEND_SENDER 0x80000u
 
 typedef struct {
     int fd;
@@ -93,8 +96,8 @@ static int cb_connect(void *ctx, void *addr, int len, unsigned tmo)
     return connect(c->fd, addr, (socklen_t)len) < 0 ? errno : 0;
 }
 
-/* The challenge ('N', 8-byte flags, ...) behind a 2-byte length: OR in the
- * flag. Handshake packets are tiny, so a stack copy is fine. */
+/* The name or challenge ('N', 8-byte big-endian flags, ...) behind a 2-byte
+ * length: OR in the flags. Handshake packets are tiny: a stack copy is fine. */
 static int write_patched(sock_ctx *c, const char *buf, ssize_t *len)
 {
     char tmp[1024];
@@ -102,6 +105,7 @@ static int write_patched(sock_ctx *c, const char *buf, ssize_t *len)
     if (c->handshaking && *len >= 11 && *len <= (ssize_t)sizeof tmp && buf[2] == 'N') {
         memcpy(tmp, buf, (size_t)*len);
         tmp[10] = (char)((unsigned char)tmp[10] | HL_DFLAG_DIST_MONITOR_NAME);
+        tmp[8] = (char)((unsigned char)tmp[8] | (HL_DFLAG_SEND_SENDER >> 16));
         out = tmp;
     }
     ssize_t done = 0;
