@@ -55,7 +55,7 @@ static int h_ping(req *r)
 
 static int h_new(req *r)
 {
-    char name[256];
+    char name[1024]; /* any atom: 255 characters of up to 4 UTF-8 bytes */
     hl_bytes tab;
     hl_buf ref = {0};
     hl_meta m;
@@ -254,25 +254,41 @@ static int h_give_away(req *r)
     return rc ? rc : put_bool(r->reply, 1);
 }
 
+/* Everything is checked before anything changes; then the heir (an
+ * ownership event) and the protection (a meta write), each atomic. */
 static int h_setopts(req *r)
 {
     hl_bytes tab;
-    hl_own_event ev = {.type = HL_OWN_SET_HEIR, .caller = r->caller};
-    hl_own_result res;
+    hl_setopts o;
+    hl_meta m = {0};
     int rc = hl_args_table(&r->arena, r->args[0], &tab);
     if (!rc)
-        rc = hl_args_heir_opts(&r->arena, r->args[1], &ev.heir_kind, &ev.heir, &ev.heir_data);
+        rc = hl_args_setopts(&r->arena, r->args[1], &o);
     if (!rc)
+        rc = hl_store_get_meta(r->p->store, tab, &m);
+    if (!rc && !hl_bytes_eq(m.own.owner, r->caller))
+        rc = HL_ENOTOWNER;
+    hl_meta_free(&m);
+    if (!rc && o.set_heir) {
+        hl_own_event ev = {.type = HL_OWN_SET_HEIR,
+                           .caller = r->caller,
+                           .heir_kind = o.heir_kind,
+                           .heir = o.heir,
+                           .heir_data = o.heir_data};
+        hl_own_result res;
         rc = hl_dm_event(r->p->dm, tab, &ev, &res);
-    if (!rc)
-        rc = res.err;
+        if (!rc)
+            rc = res.err;
+    }
+    if (!rc && o.set_access)
+        rc = hl_store_set_access(r->p->store, tab, r->caller, o.access);
     return rc ? rc : put_bool(r->reply, 1);
 }
 
 static int h_claim(req *r)
 {
     hl_bytes tab;
-    char name[256];
+    char name[1024]; /* any atom: 255 characters of up to 4 UTF-8 bytes */
     hl_own_event ev = {.type = HL_OWN_CLAIM, .caller = r->caller};
     hl_own_result res;
     int rc = hl_term_get_atom(r->args[0].data, r->args[0].len, name, sizeof name);

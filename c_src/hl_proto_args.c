@@ -174,26 +174,53 @@ int hl_args_new_opts(hl_args *a, hl_bytes opts, hl_meta *meta)
     return hl_term_list_each(opts.data, opts.len, new_opt, &c);
 }
 
-typedef struct {
-    hl_args *a;
-    hl_heir_kind *kind;
-    hl_bytes *heir, *data;
-    int seen;
-} heir_ctx;
-
-static int heir_list_opt(void *ctx, hl_bytes opt)
+/* {protection, public | protected | private} */
+static int protection_opt(hl_bytes opt, hl_access *access)
 {
-    heir_ctx *c = ctx;
-    c->seen = 1;
-    return heir_opt(c->a, opt, c->kind, c->heir, c->data);
+    static const char *const names[] = {"protected", "public", "private"}; /* hl_access order */
+    size_t arity;
+    hl_bytes e;
+    char name[32];
+    if (hl_term_tuple_arity(opt.data, opt.len, &arity) || arity != 2 ||
+        hl_term_tuple_element(opt.data, opt.len, 1, &e) ||
+        hl_term_get_atom(e.data, e.len, name, sizeof name) || strcmp(name, "protection"))
+        return HL_EBADARG;
+    (void)hl_term_tuple_element(opt.data, opt.len, 2, &e);
+    if (hl_term_get_atom(e.data, e.len, name, sizeof name))
+        return HL_EBADARG;
+    for (size_t i = 0; i < 3; i++) {
+        if (!strcmp(name, names[i])) {
+            *access = (hl_access)i;
+            return HL_OK;
+        }
+    }
+    return HL_EBADARG;
 }
 
-int hl_args_heir_opts(hl_args *a, hl_bytes opts, hl_heir_kind *kind, hl_bytes *heir, hl_bytes *data)
+typedef struct {
+    hl_args *a;
+    hl_setopts *o;
+} setopts_ctx;
+
+static int setopt(void *ctx, hl_bytes opt)
+{
+    setopts_ctx *c = ctx;
+    if (protection_opt(opt, &c->o->access) == HL_OK) {
+        c->o->set_access = 1;
+        return HL_OK;
+    }
+    int rc = heir_opt(c->a, opt, &c->o->heir_kind, &c->o->heir, &c->o->heir_data);
+    if (!rc)
+        c->o->set_heir = 1;
+    return rc;
+}
+
+int hl_args_setopts(hl_args *a, hl_bytes opts, hl_setopts *out)
 {
     size_t arity;
+    setopts_ctx c = {a, out};
+    memset(out, 0, sizeof *out);
     if (hl_term_tuple_arity(opts.data, opts.len, &arity) == HL_OK)
-        return heir_opt(a, opts, kind, heir, data);
-    heir_ctx c = {a, kind, heir, data, 0};
-    int rc = hl_term_list_each(opts.data, opts.len, heir_list_opt, &c);
-    return rc ? rc : (c.seen ? HL_OK : HL_EBADARG);
+        return setopt(&c, opts);
+    return hl_term_list_each(opts.data, opts.len, setopt, &c);
 }

@@ -88,6 +88,9 @@ info(Tab, size) ->
     case default_path() of
         {nif, Env} ->
             case nif_call(size, Env, [Tab]) of
+                %% A reference may never have been a table (badarg in ETS):
+                %% only the C node can tell.
+                {error, no_table} when is_reference(Tab) -> checked([Tab, size], {info, Tab, size});
                 {error, no_table} -> undefined;
                 Reply -> raise_on_error([Tab, size], Reply)
             end;
@@ -107,7 +110,8 @@ tab2list(Tab) -> checked([Tab], {tab2list, Tab}).
 -spec give_away(tab(), pid(), term()) -> true.
 give_away(Tab, Pid, Gift) -> checked([Tab, Pid, Gift], {give_away, Tab, Pid, Gift}).
 
-%% @doc Like `ets:setopts/2' (heir options only, as in ETS).
+%% @doc Like `ets:setopts/2': `{heir, Pid, Data}', `{heir, none}' and
+%% `{protection, P}', one or a list.
 -spec setopts(tab(), term()) -> true.
 setopts(Tab, Opts) -> checked([Tab, Opts], {setopts, Tab, Opts}).
 
