@@ -120,4 +120,44 @@ defmodule Heirloom.FidelityTest do
       ]
     end)
   end
+
+  # README "Semantics": the documented difference in message order.
+  test "an heir that monitors the owner: ETS sends the transfer first, Heirloom after 'DOWN'",
+       %{node: node} do
+    order = fn m ->
+      me = self()
+
+      o =
+        spawn(fn ->
+          t = m.new(name(m), [:named_table, {:heir, me, :gift}])
+          send(me, {:table, t})
+          Process.sleep(:infinity)
+        end)
+
+      t = receive do: ({:table, t} -> t)
+      ref = Process.monitor(o)
+      Process.exit(o, :kill)
+
+      msgs =
+        for _ <- 1..2 do
+          receive do
+            {:DOWN, ^ref, _, _, _} -> :down
+            {:"ETS-TRANSFER", ^t, ^o, :gift} -> :transfer
+          after
+            2_000 -> :timeout
+          end
+        end
+
+      owner = m.info(t, :owner)
+      m.delete(t)
+      {msgs, owner == me}
+    end
+
+    assert order.(:ets) == {[:transfer, :down], true}
+
+    for path <- [:nif, :cnode] do
+      use_path(path, node)
+      assert order.(Heirloom) == {[:down, :transfer], true}
+    end
+  end
 end
