@@ -303,6 +303,17 @@ static void on_pid_down(void *ctx, hl_bytes pid)
     hl_dm_pid_down(n->dm, pid);
 }
 
+/* Deaths are carried out a slice at a time between rounds of the loop:
+ * each table is one write transaction (tens of microseconds), so a slice
+ * keeps other callers waiting a few milliseconds at most. */
+#define HL_NODE_WORK_SLICE 64
+
+static int node_work(void *ctx)
+{
+    hl_node *n = ctx;
+    return hl_dm_work(n->dm, HL_NODE_WORK_SLICE);
+}
+
 int hl_node_start(hl_node **out, const hl_node_opts *o, hl_store *store, hl_loop *loop, char *err,
                   size_t errlen)
 {
@@ -335,6 +346,7 @@ int hl_node_start(hl_node **out, const hl_node_opts *o, hl_store *store, hl_loop
         return -1;
     }
     hl_dm_attach(n->dm, n->dist, n->watch);
+    hl_loop_set_work(loop, node_work, n);
     n->proto = (hl_proto){n->dm, store, n->dist, o->dist.node_name, o->verbose};
     *out = n;
     return 0;

@@ -187,7 +187,7 @@ static int h_delete(req *r)
     hl_bytes tab;
     int rc = hl_args_table(&r->arena, r->args[0], &tab);
     if (!rc)
-        rc = hl_store_drop(r->p->store, tab, r->caller);
+        rc = hl_dm_drop(r->p->dm, tab, r->caller);
     return rc ? rc : put_bool(r->reply, 1);
 }
 
@@ -298,9 +298,20 @@ static int h_claim(req *r)
         rc = hl_dm_event(r->p->dm, tab, &ev, &res);
     if (!rc && res.err == HL_EOWNED && r->known && hl_bytes_eq(r->known->pid, res.owned_by) &&
         !r->known->alive) {
-        /* The owner is dead; its monitor's message is still on its way. */
-        hl_dm_pid_down(r->p->dm, res.owned_by);
-        rc = hl_dm_event(r->p->dm, tab, &ev, &res);
+        /* The owner is dead; its monitor's message is still on its way.
+         * This table cannot wait for the queue: hand it on now, then the
+         * claim. (The copy: the next event reuses the memory res views.) */
+        hl_buf dead = {0};
+        hl_own_result down;
+        rc = hl_buf_append(&dead, res.owned_by.data, res.owned_by.len);
+        hl_own_event died = {.type = HL_OWN_PID_DOWN, .pid = hl_buf_view(&dead)};
+        if (!rc)
+            rc = hl_dm_event(r->p->dm, tab, &died, &down);
+        if (!rc) {
+            hl_dm_pid_down(r->p->dm, hl_buf_view(&dead));
+            rc = hl_dm_event(r->p->dm, tab, &ev, &res);
+        }
+        hl_buf_free(&dead);
     } else if (!rc && res.err == HL_EOWNED && !r->known) {
         return want_probe(r, res.owned_by);
     }
