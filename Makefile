@@ -11,6 +11,7 @@
 #   vectors        regenerate test/vectors/*.txt from test/vectors/gen_vectors.escript
 #   demo           the survive-the-fire demo (embedded C node)
 #   bench          benchmarks, results in bench/RESULTS.md
+#   fuzz           libFuzzer on the request path for FUZZ_SECONDS (default 60)
 #   format         clang-format the C and mix format the Elixir
 #   clean
 # Variables: V=1 (show commands), DEBUG=1 (-g -O0), SANITIZE=1 (ASan+UBSan),
@@ -63,7 +64,7 @@ TEST_NAMES := $(patsubst test/c/%.c,%,$(wildcard test/c/test_*.c))
 TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 
 .PHONY: all setup test ctest valgrind sanitize vectors demo bench format clean mixtest \
-  valgrind-run sanitize-run demo-run bench-run
+  valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds
 
 # Building only compiles: nothing here installs packages. The targets a
 # person runs on a fresh machine (test, demo, bench, valgrind, sanitize) run
@@ -128,6 +129,34 @@ demo: setup
 	$(Q)$(SUB) demo-run
 bench: setup
 	$(Q)$(SUB) bench-run
+fuzz: setup
+	$(Q)sh scripts/setup.sh clang libclang-rt-14-dev
+	$(Q)$(SUB) fuzz-run
+
+# libFuzzer on the C node's request path (test/fuzz/fuzz_request.c): the real
+# node, protocol, DataMaster and store behind a fake distribution layer.
+# FUZZ_SECONDS bounds the run; new inputs go to build/fuzz/corpus, the
+# committed seeds are read from test/fuzz/corpus/request.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_REENTRANT -DHL_VERSION='"$(VERSION)"' -g -O1 \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Wall -Wextra -Werror
+FUZZ_SRC := $(CORE_SRC) test/fuzz/fake_dist.c \
+  $(filter-out c_src/hl_dist.c c_src/hl_dist_sock.c c_src/hl_main.c,$(NODE_ONLY:%=c_src/%.c))
+$(BUILD)/fuzz/fuzz_request: test/fuzz/fuzz_request.c $(FUZZ_SRC) $(wildcard c_src/*.h test/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-LD $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Ic_src -Itest/fuzz -o $@ test/fuzz/fuzz_request.c $(FUZZ_SRC) \
+	  -llmdb -lpthread
+fuzz-run: $(BUILD)/fuzz/fuzz_request
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(Q)$(BUILD)/fuzz/fuzz_request -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	  -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus test/fuzz/corpus/request
+# Fold what a run found into the committed seeds (minimised).
+fuzz-merge: $(BUILD)/fuzz/fuzz_request
+	$(Q)$(BUILD)/fuzz/fuzz_request -merge=1 test/fuzz/corpus/request $(BUILD)/fuzz/corpus
+fuzz-seeds:
+	escript test/fuzz/make_seeds.escript test/fuzz/corpus/request
 
 demo-run: all
 	$(Q)mix run examples/demo/demo.exs

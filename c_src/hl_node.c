@@ -308,9 +308,9 @@ static void on_pid_down(void *ctx, hl_bytes pid)
  * keeps other callers waiting a few milliseconds at most. */
 #define HL_NODE_WORK_SLICE 64
 
-static int node_work(void *ctx)
+int hl_node_work(void *node)
 {
-    hl_node *n = ctx;
+    hl_node *n = node;
     return hl_dm_work(n->dm, HL_NODE_WORK_SLICE);
 }
 
@@ -346,7 +346,7 @@ int hl_node_start(hl_node **out, const hl_node_opts *o, hl_store *store, hl_loop
         return -1;
     }
     hl_dm_attach(n->dm, n->dist, n->watch);
-    hl_loop_set_work(loop, node_work, n);
+    hl_loop_set_work(loop, hl_node_work, n);
     n->proto = (hl_proto){n->dm, store, n->dist, o->dist.node_name, o->verbose};
     *out = n;
     return 0;
