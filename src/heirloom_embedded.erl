@@ -9,6 +9,9 @@
 %%   dir    - store directory (default: the C node's, /dev/shm/heirloom/NODE)
 %%   args   - extra command-line arguments for heirloom_node (strings)
 %%
+%% The binary is `priv/heirloom_node', or the one the OS environment
+%% variable HEIRLOOM_NODE names (a debug or sanitized build, say).
+%%
 %% The C node is started detached (its own session, output to a log file
 %% beside the store) so that it outlives this VM: a VM that crashed and came
 %% back finds the same C node by name, and its servers claim their tables
@@ -116,7 +119,10 @@ start_cnode(#st{node = Node, dir = Dir0, args = Args}) ->
     ok = file:write_file(CookieFile, atom_to_list(erlang:get_cookie())),
     ok = file:change_mode(CookieFile, 8#600),
     Log = Dir ++ ".log",
-    Exe = filename:join(priv_dir(), "heirloom_node"),
+    Exe = case os:getenv("HEIRLOOM_NODE") of
+              false -> filename:join(priv_dir(), "heirloom_node");
+              Path -> Path
+          end,
     Argv = [Exe, "--name", atom_to_list(Node), "--dir", Dir, "--cookie-file", CookieFile | Args],
     %% setsid: its own session, so it survives this VM and its signals.
     Script = "exec setsid \"$0\" \"$@\" </dev/null >>'" ++ Log ++ "' 2>&1 &",
