@@ -48,6 +48,7 @@ defmodule Heirloom do
   defdelegate call(request), to: :heirloom
   @spec call(node(), term()) :: term()
   defdelegate call(node, request), to: :heirloom
+  @doc "`call/2` with a timeout in milliseconds (default: app env `:timeout`, 5000)."
   @spec call(node(), term(), timeout()) :: term()
   defdelegate call(node, request, timeout), to: :heirloom
 
@@ -127,7 +128,11 @@ defmodule Heirloom do
   @spec path() :: :nif | :cnode
   defdelegate path(), to: :heirloom
 
-  @doc "Forget the path decided for `node` (after its C node restarted elsewhere, say)."
+  @doc """
+  Forget the path decided for `node`: after its C node restarted elsewhere,
+  or after `:heirloom_nif` was deleted and loaded again (a store handle
+  opened before that is refused by the new code).
+  """
   @spec forget_path(node()) :: :ok
   defdelegate forget_path(node), to: :heirloom
 

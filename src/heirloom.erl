@@ -173,7 +173,9 @@ path() ->
         cnode -> cnode
     end.
 
-%% @doc Forget the path decided for Node (after it restarted elsewhere, say).
+%% @doc Forget the path decided for Node: after it restarted elsewhere, or
+%% after `heirloom_nif' was deleted and loaded again (a store handle opened
+%% before that is refused by the new code).
 -spec forget_path(node()) -> ok.
 forget_path(Node) ->
     _ = persistent_term:erase({?MODULE, path, Node}),
