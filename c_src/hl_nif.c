@@ -47,6 +47,10 @@ typedef struct {
 static ErlNifResourceType *env_type;
 static ErlNifMutex *registry_lock;
 static env_entry *registry;
+/* Module instances using this copy of the library (an upgrade loads a second
+ * one over the first; each is unloaded when purged). erts serialises load,
+ * upgrade and unload, so no lock. */
+static int instances;
 
 static ERL_NIF_TERM am_ok, am_error, am_true, am_false, am_dirty;
 
@@ -420,6 +424,7 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
         return 1;
     if (!registry_lock && !(registry_lock = enif_mutex_create("heirloom_nif_registry")))
         return 1;
+    instances++;
     return 0;
 }
 
@@ -433,8 +438,14 @@ static void unload(ErlNifEnv *env, void *priv)
 {
     (void)env;
     (void)priv;
-    /* The registry and its lock stay: resources from the old module code
-     * may still point at entries; the library is unloaded with them. */
+    /* erts unloads an instance once no resource of its types lives (types
+     * taken over on upgrade belong to the new one). While another instance
+     * remains, the registry and its lock are its; after the last one no
+     * store is open and the library is about to be closed. */
+    if (--instances == 0) {
+        enif_mutex_destroy(registry_lock);
+        registry_lock = NULL;
+    }
 }
 
 /* Normal schedulers only for short reads (see the file comment). */

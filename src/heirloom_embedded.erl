@@ -9,6 +9,9 @@
 %%   dir    - store directory (default: the C node's, /dev/shm/heirloom/NODE)
 %%   args   - extra command-line arguments for heirloom_node (strings)
 %%
+%% The binary is `priv/heirloom_node', or the one the OS environment
+%% variable HEIRLOOM_NODE names (a debug or sanitized build, say).
+%%
 %% The C node is started detached (its own session, output to a log file
 %% beside the store) so that it outlives this VM: a VM that crashed and came
 %% back finds the same C node by name, and its servers claim their tables
@@ -107,7 +110,10 @@ ping(Node) ->
     end.
 
 start_cnode(#st{node = Node, dir = Dir0, args = Args}) ->
-    Exe = filename:join(heirloom_nif:priv_dir(), "heirloom_node"),
+    Exe = case os:getenv("HEIRLOOM_NODE") of
+              false -> filename:join(heirloom_nif:priv_dir(), "heirloom_node");
+              Path -> Path
+          end,
     Dir = case Dir0 of
               undefined -> default_dir(Exe, Node);
               _ -> to_list(Dir0)
