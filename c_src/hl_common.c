@@ -42,6 +42,8 @@ const char *hl_err_reason(int err)
         return "would_block";
     case HL_EFORGED:
         return "forged_from";
+    case HL_EHANDLE:
+        return "bad_handle";
     default:
         return "internal";
     }

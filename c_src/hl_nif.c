@@ -209,8 +209,10 @@ typedef struct {
 static int prologue(ErlNifEnv *env, const ERL_NIF_TERM argv[], int with_key, call_args *a)
 {
     memset(a, 0, sizeof *a);
+    /* Not a handle of this library's resource type: made by an instance of
+     * the library that was deleted since (heirloom then opens a new one). */
     if (!(a->e = get_env(env, argv[0])))
-        return HL_EBADARG;
+        return HL_EHANDLE;
     int rc = canon(env, argv[1], &a->tab);
     if (!rc)
         rc = hl_table_id_check(hl_buf_view(&a->tab));

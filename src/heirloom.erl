@@ -125,6 +125,7 @@ info(Tab, size) ->
     case default_path() of
         {nif, Env} ->
             case nif_call(size, Env, [Tab]) of
+                {error, bad_handle} -> reopen(), info(Tab, size);
                 %% A reference may never have been a table (badarg in ETS):
                 %% only the C node can tell.
                 {error, no_table} when is_reference(Tab) -> checked([Tab, size], {info, Tab, size});
@@ -189,7 +190,11 @@ forget_path(Node) ->
 %% The NIF answers exactly what the C node answers, {error, R} included.
 fast(F, Args) ->
     case default_path() of
-        {nif, Env} -> raise_on_error(F, Args, nif_call(F, Env, Args));
+        {nif, Env} ->
+            case nif_call(F, Env, Args) of
+                {error, bad_handle} -> reopen(), fast(F, Args);
+                Reply -> raise_on_error(F, Args, Reply)
+            end;
         cnode -> checked(Args, list_to_tuple([F | Args]))
     end.
 
@@ -205,6 +210,11 @@ nif_call(F, Env, Args) ->
 dirty_twin(lookup) -> lookup_dirty;
 dirty_twin(member) -> member_dirty;
 dirty_twin(size) -> size_dirty.
+
+%% heirloom_nif was deleted and loaded again: the cached handle belongs to
+%% the old library's resource type. Decide the path (and open) anew.
+reopen() ->
+    forget_path(?MODULE:node()).
 
 %% The default node's path in one persistent_term read (the application env
 %% is an ETS lookup, too slow for every NIF call); set_node/1 and

@@ -94,13 +94,14 @@ defmodule Heirloom.NifLifecycleTest do
     # The old handle's resource type went with the deleted module: the new
     # code refuses it (no crash), and a handle opened now shares the same
     # open store with it.
-    assert :heirloom_nif.lookup(old, ctx.t, 1) == {:error, :badarg}
+    assert :heirloom_nif.lookup(old, ctx.t, 1) == {:error, :bad_handle}
     new = open!(ctx.dir)
     assert :heirloom_nif.lookup(new, ctx.t, 1) == [{1, :old}]
-    # heirloom's cached handle is such an old one: it works again once the
-    # path is decided anew (see forget_path/1).
-    :heirloom.forget_path(ctx.node)
+    # heirloom's cached handle is such an old one: the API notices, opens
+    # the store again and answers, on reads and writes alike.
     assert Heirloom.lookup(ctx.t, 1) == [{1, :old}]
+    assert Heirloom.insert(ctx.t, {3, :after}) == true
+    assert Heirloom.info(ctx.t, :size) >= 2
   end
 
   # Open, write, and keep no reference: the handle dies with this frame.
