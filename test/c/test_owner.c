@@ -106,6 +106,7 @@ typedef struct {
     unsigned char owner;
     hl_heir_kind kind;
     unsigned char heir, data;
+    int adopted;
 } t_state;
 
 typedef struct {
@@ -135,7 +136,8 @@ typedef struct {
 
 /* clang-format would spread these brace-initialiser macros over blocks. */
 /* clang-format off */
-#define ST(o, k, h, d) {o, HL_HEIR_##k, h, d}
+#define ST(o, k, h, d) {o, HL_HEIR_##k, h, d, 0}
+#define ADOPTED(o, k, h, d) {o, HL_HEIR_##k, h, d, 1}
 #define CNODE_HEIR(o) ST(o, CNODE, S_, S_)
 #define NO_HEIR(o) ST(o, NONE, S_, S_)
 
@@ -144,6 +146,7 @@ typedef struct {
 #define GIVE(c, t, alive_) EV(HL_OWN_GIVE_AWAY, .caller = c, .target = t, .alive = alive_)
 #define SETH_K(c, k, h, d) EV(HL_OWN_SET_HEIR, .caller = c, .kind = k, .heir = h, .data = d)
 #define SETH(c, k, h, d) SETH_K(c, HL_HEIR_##k, h, d)
+#define NEW(c, k, h, d) EV(HL_OWN_NEW, .caller = c, .kind = HL_HEIR_##k, .heir = h, .data = d)
 #define PDOWN(p) EV(HL_OWN_PID_DOWN, .pid = p)
 #define NDOWN(n) EV(HL_OWN_NODE_DOWN, .node = n)
 #define RESTART EV(HL_OWN_RESTART, .caller = S_)
@@ -154,6 +157,7 @@ typedef struct {
 #define OK(ch) {.changed = ch}
 #define ERR(e) {.err = e}
 #define OWNED(o) {.err = HL_EOWNED, .owned_by = o}
+#define EXISTS(o) {.err = HL_EEXISTS, .owned_by = o}
 #define XFER(t, f, d) {.changed = 1, .to = t, .from = f, .data = d}
 #define DEL {.del = 1}
 /* clang-format on */
@@ -164,7 +168,7 @@ static const t_case cases[] = {
     /* CLAIM */
     {"claim_while_cnode_holds_caller_owns",
      ST(S_, PID, B1, HD),
-     {STEP(CLAIM(A1), OK(1), ST(A1, PID, B1, HD))}},
+     {STEP(CLAIM(A1), OK(1), ADOPTED(A1, PID, B1, HD))}},
     {"claim_by_owner_again_is_ok_unchanged",
      CNODE_HEIR(A1), /* equal bytes, other memory */
      {STEP(CLAIM(A1c), OK(0), CNODE_HEIR(A1))}},
@@ -177,6 +181,42 @@ static const t_case cases[] = {
     {"claim_by_cnode_while_pid_owns_is_eowned",
      CNODE_HEIR(A1),
      {STEP(CLAIM(S_), OWNED(A1), CNODE_HEIR(A1))}},
+
+    /* NEW on an existing name: only a table the C node holds is taken over,
+     * with the call's heir; adopted from then on, through deaths and hands. */
+    {"new_while_cnode_holds_takes_over_with_its_heir",
+     ST(S_, PID, B1, HD),
+     {STEP(NEW(A1, PID, A1, HD2), OK(1), ADOPTED(A1, PID, A1, HD2))}},
+    {"new_while_cnode_holds_heir_cnode",
+     ST(S_, PID, B1, HD),
+     {STEP(NEW(A1, CNODE, B2, HD2), OK(1), ADOPTED(A1, CNODE, S_, S_))}},
+    {"new_while_cnode_holds_heir_none",
+     CNODE_HEIR(S_),
+     {STEP(NEW(A1, NONE, S_, S_), OK(1), ADOPTED(A1, NONE, S_, S_))}},
+    {"new_while_pid_owns_is_eexists",
+     CNODE_HEIR(A1),
+     {STEP(NEW(B1, CNODE, S_, S_), EXISTS(A1), CNODE_HEIR(A1))}},
+    {"new_by_the_owner_itself_is_eexists",
+     ST(A1, PID, B1, HD),
+     {STEP(NEW(A1c, PID, A1c, HD2), EXISTS(A1), ST(A1, PID, B1, HD))}},
+    {"new_by_cnode_is_eexists",
+     CNODE_HEIR(S_),
+     {STEP(NEW(S_, CNODE, S_, S_), EXISTS(S_), CNODE_HEIR(S_))}},
+    {"new_with_pid_heir_without_data_is_badarg_untouched",
+     ST(S_, PID, B1, HD),
+     {STEP(NEW(A1, PID, A1, S_), ERR(HL_EBADARG), ST(S_, PID, B1, HD))}},
+    /* The seed's DataMaster: its own heir, killed with its Server, started
+     * again; then the restarted C node and a claim. */
+    {"new_data_master_lifecycle",
+     ST(A1, PID, A1, HD),
+     {STEP(PDOWN(A1), OK(1), CNODE_HEIR(S_)),
+      STEP(NEW(A2, PID, A2, HD2), OK(1), ADOPTED(A2, PID, A2, HD2)),
+      STEP(GIVE(A2, B1, 1), XFER(B1, A2, GIFT), ADOPTED(B1, PID, A2, HD2))}},
+    {"adopted_kept_through_inheritance_restart_and_claim",
+     ADOPTED(A1, PID, B1, HD),
+     {STEP(PDOWN(A1), XFER(B1, A1, HD), ADOPTED(B1, PID, B1, HD)),
+      STEP(RESTART, OK(1), ADOPTED(S_, PID, B1, HD)),
+      STEP(CLAIM(B2), OK(1), ADOPTED(B2, PID, B1, HD))}},
 
     /* GIVE_AWAY (the heir is kept, like ETS) */
     {"give_away_moves_owner_and_transfers_gift",
@@ -197,7 +237,7 @@ static const t_case cases[] = {
      {STEP(GIVE(A1, B1, 1), ERR(HL_ENOTOWNER), CNODE_HEIR(S_))}},
     {"give_away_by_cnode_it_holds",
      CNODE_HEIR(S_),
-     {STEP(GIVE(S_, B1, 1), XFER(B1, S_, GIFT), CNODE_HEIR(B1))}},
+     {STEP(GIVE(S_, B1, 1), XFER(B1, S_, GIFT), ADOPTED(B1, CNODE, S_, S_))}},
     {"give_away_to_cnode_is_badarg",
      CNODE_HEIR(A1),
      {STEP(GIVE(A1, S_, 1), ERR(HL_EBADARG), CNODE_HEIR(A1))}},
@@ -323,7 +363,7 @@ static const t_case cases[] = {
      * not delete here. */
     {"restart_with_owner_cnode_holds_heir_kept",
      ST(A1, PID, B1, HD),
-     {STEP(RESTART, OK(1), ST(S_, PID, B1, HD)), STEP(CLAIM(A2), OK(1), ST(A2, PID, B1, HD))}},
+     {STEP(RESTART, OK(1), ST(S_, PID, B1, HD)), STEP(CLAIM(A2), OK(1), ADOPTED(A2, PID, B1, HD))}},
     {"restart_without_owner_is_unchanged", NO_HEIR(S_), {STEP(RESTART, OK(0), NO_HEIR(S_))}},
 
     /* Result hygiene: the same result reused without clearing between
@@ -379,6 +419,7 @@ static void t_check(const hl_own_result *res, const t_expect *w, const hl_own *s
     t_int("heir_kind", (int)s->heir_kind, (int)ws->kind);
     t_view("heir", s->heir, ws->heir);
     t_view("heir_data", s->heir_data, ws->data);
+    t_int("adopted", s->adopted, ws->adopted);
 }
 
 static hl_own_event t_make_event(const t_event *e)
@@ -398,7 +439,8 @@ static hl_own_event t_make_event(const t_event *e)
 static void t_run_case(void **state)
 {
     const t_case *c = *state;
-    hl_own s = {V(c->start.owner), c->start.kind, V(c->start.heir), V(c->start.data)};
+    hl_own s = {V(c->start.owner), c->start.kind, V(c->start.heir), V(c->start.data),
+                c->start.adopted};
     hl_own_result res;
     for (size_t i = 0; i < sizeof c->steps / sizeof c->steps[0] && c->steps[i].ev.on; i++) {
         const t_step *st = &c->steps[i];
@@ -450,7 +492,7 @@ static void t_run_access(void **state)
         const t_access *r = &access_rows[i];
         if (strcmp(r->group, group))
             continue;
-        hl_own s = {V(r->owner), HL_HEIR_PID, V(r->heir), V(HD)};
+        hl_own s = {V(r->owner), HL_HEIR_PID, V(r->heir), V(HD), 0};
         t_unit = "access_rows";
         t_step_no = i;
         t_int("may_read", hl_owner_may_read(&s, r->access, V(r->caller)), r->read);
