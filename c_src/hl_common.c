@@ -40,6 +40,10 @@ const char *hl_err_reason(int err)
         return "unknown_request";
     case HL_EWOULDBLOCK:
         return "would_block";
+    case HL_ETYPE:
+        return "type_mismatch";
+    case HL_EKEYPOS:
+        return "keypos_mismatch";
     default:
         return "internal";
     }

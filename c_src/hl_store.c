@@ -683,6 +683,20 @@ int hl_store_set_own(hl_store *s, hl_bytes name, const hl_own *own)
     return hl_store_op_end(&op, rc);
 }
 
+int hl_store_set_access(hl_store *s, hl_bytes name, hl_access access)
+{
+    hl_store_op op;
+    if (access > HL_PRIVATE)
+        return HL_EBADARG;
+    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META);
+    if (rc)
+        return rc;
+    hl_meta m = op.meta;
+    m.access = access;
+    rc = put_meta(&op, name, &m);
+    return hl_store_op_end(&op, rc);
+}
+
 static int each_table_walk(hl_store_op *op, hl_store_table_fn fn, void *ctx)
 {
     MDB_cursor *cur = NULL;

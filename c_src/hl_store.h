@@ -83,8 +83,11 @@ int hl_store_create(hl_store *s, hl_bytes name, hl_meta *meta);
 int hl_store_drop(hl_store *s, hl_bytes name, hl_bytes caller);
 /* Read meta; free with hl_meta_free. HL_ENOTABLE. */
 int hl_store_get_meta(hl_store *s, hl_bytes name, hl_meta *out);
-/* Replace ownership state (owner/heir) of an existing table. HL_ENOTABLE. */
+/* Replace ownership state (owner/heir/adopted) of an existing table. HL_ENOTABLE. */
 int hl_store_set_own(hl_store *s, hl_bytes name, const hl_own *own);
+/* Replace the access mode of an existing table (new/2 taking over a held
+ * table applies its own protection). HL_ENOTABLE, HL_EBADARG. */
+int hl_store_set_access(hl_store *s, hl_bytes name, hl_access access);
 /* Call fn for every table (in name byte order) inside one read snapshot;
  * views are valid only during the call. A non-zero return from fn stops the
  * walk and is returned. */

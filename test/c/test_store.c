@@ -599,6 +599,14 @@ static void test_store_set_own_persists(void **state)
     assert_int_equal(got.own.heir_kind, HL_HEIR_NONE);
     assert_int_equal(got.own.adopted, 0);
     hl_meta_free(&got);
+    /* new/2 taking a held table over sets its protection; ownership stays. */
+    assert_int_equal(hl_store_set_access(f->s, tab, HL_PUBLIC), HL_OK);
+    assert_int_equal(hl_store_get_meta(f->s, tab, &got), HL_OK);
+    assert_int_equal(got.access, HL_PUBLIC);
+    assert_int_equal(got.own.heir_kind, HL_HEIR_NONE);
+    hl_meta_free(&got);
+    assert_int_equal(hl_store_set_access(f->s, tab, (hl_access)7), HL_EBADARG);
+    assert_int_equal(hl_store_set_access(f->s, atom(f, "nope"), HL_PUBLIC), HL_ENOTABLE);
 }
 
 static void test_store_reopen_keeps_everything(void **state)
