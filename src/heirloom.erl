@@ -19,7 +19,8 @@
 -export([path/0, forget_path/1]).
 
 -type tab() :: atom() | reference().
--type reason() :: atom() | {owned_by, pid()}.
+-type reason() :: atom() | {owned_by, pid()}
+                | {type_mismatch, atom()} | {keypos_mismatch, pos_integer()}.
 -export_type([tab/0, reason/0]).
 
 -define(DEFAULT_PATH, {?MODULE, default_path}).
@@ -53,6 +54,15 @@ call(Node, Request, Timeout) ->
 %% @doc Like `ets:new/2'. Options: `set' (the only type so far), `public',
 %% `protected', `private', `named_table', `{keypos, K}', `{heir, Pid, Data}',
 %% `{heir, none}'. Without a heir option the C node is the heir.
+%%
+%% A named table whose owner died with no live heir to take it is held by
+%% the C node: `new' takes it over instead of raising, rows and all (so an
+%% ETS DataMaster that calls `new' in `init/1' boots again after its whole
+%% VM died). This call's protection and heir apply from then on; its type
+%% and keypos must be the table's (else `badarg' with cause
+%% `{type_mismatch, Type}' or `{keypos_mismatch, Keypos}', the table's own).
+%% `info(Tab, adopted)' is then `true'. A table owned by a live process
+%% still raises `badarg' (`already_exists'), as in ETS.
 -spec new(atom(), [term()]) -> tab().
 new(Name, Opts) -> checked([Name, Opts], {new, Name, Opts}).
 
@@ -78,7 +88,9 @@ delete(Tab, Key) -> fast(delete, [Tab, Key]).
 delete_all_objects(Tab) -> checked([Tab], {delete_all_objects, Tab}).
 
 %% @doc Like `ets:info/1': a property list, or `undefined' for no table.
-%% Heirloom adds `held_by_heirloom' and `memory_bytes'; `memory' is in words.
+%% Heirloom adds `held_by_heirloom', `adopted' (the table came back from the
+%% C node's hold with its rows, through `new' or `claim') and `memory_bytes';
+%% `memory' is in words.
 -spec info(tab()) -> [{atom(), term()}] | undefined.
 info(Tab) -> checked([Tab], {info, Tab}).
 
@@ -250,4 +262,10 @@ describe(not_supported) -> "Heirloom does not support that option yet";
 describe(full) -> "the store is full (raise the C node's --map-size)";
 describe(unknown_request) -> "the C node does not know that request";
 describe({owned_by, Pid}) -> io_lib:format("the table is owned by ~p", [Pid]);
+describe({type_mismatch, Type}) ->
+    io_lib:format("the C node holds a table of that name of type ~p; new must ask for that type",
+                  [Type]);
+describe({keypos_mismatch, Pos}) ->
+    io_lib:format("the C node holds a table of that name with keypos ~p; new must ask for that keypos",
+                  [Pos]);
 describe(Other) -> io_lib:format("~p", [Other]).
