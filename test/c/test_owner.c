@@ -30,6 +30,7 @@
 #include "hl_owner.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- terms ---- */
@@ -512,5 +513,7 @@ int main(void)
         tests[n++] = (struct CMUnitTest){cases[i].name, t_run_case, NULL, NULL, (void *)&cases[i]};
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
         tests[n++] = (struct CMUnitTest){groups[i], t_run_access, NULL, NULL, (void *)groups[i]};
+    if (getenv("HL_TEST_FILTER")) /* one case by name: HL_TEST_FILTER='new_*' */
+        cmocka_set_test_filter(getenv("HL_TEST_FILTER"));
     return _cmocka_run_group_tests("test_owner", tests, n, t_setup, NULL);
 }
