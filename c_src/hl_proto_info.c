@@ -61,6 +61,8 @@ static int item_value(info_ctx *c, const char *item, hl_buf *b)
         return atom(b, c->p->node_name);
     if (!strcmp(item, "held_by_heirloom"))
         return atom(b, m->own.owner.len ? "false" : "true");
+    if (!strcmp(item, "adopted")) /* see hl_own.adopted */
+        return atom(b, m->own.adopted ? "true" : "false");
     if (!strcmp(item, "compressed") || !strcmp(item, "read_concurrency") ||
         !strcmp(item, "write_concurrency") || !strcmp(item, "decentralized_counters"))
         return atom(b, "false");
@@ -84,6 +86,7 @@ static const char *all_items[] = {
     "write_concurrency",
     "decentralized_counters",
     "held_by_heirloom",
+    "adopted",
     "memory_bytes",
 };
 

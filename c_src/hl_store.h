@@ -83,7 +83,7 @@ int hl_store_create(hl_store *s, hl_bytes name, hl_meta *meta);
 int hl_store_drop(hl_store *s, hl_bytes name, hl_bytes caller);
 /* Read meta; free with hl_meta_free. HL_ENOTABLE. */
 int hl_store_get_meta(hl_store *s, hl_bytes name, hl_meta *out);
-/* Replace ownership state (owner/heir) of an existing table. HL_ENOTABLE. */
+/* Replace ownership state (owner/heir/adopted) of an existing table. HL_ENOTABLE. */
 int hl_store_set_own(hl_store *s, hl_bytes name, const hl_own *own);
 /* Change the access mode (setopts {protection, P}), checked in the same
  * transaction: HL_ENOTOWNER unless caller owns the table (or is the C node,

@@ -5,20 +5,30 @@
  * The meta value is a versioned binary record, so that a later Heirloom can
  * still read the tables an older one left in a tmpfs directory:
  *
- *   byte 0      format version (1)
+ *   byte 0      format version (2; version 1 is still read)
  *   byte 1..4   type, access, named, heir kind
  *   byte 5..8   keypos (u32, big-endian)
  *   byte 9..16  dbid (u64, big-endian)
+ *   byte 17     flags, version 2 only: bit 0 adopted (hl_owner.h); other
+ *               bits must be 0
  *   then four length-prefixed (u32) byte strings: owner pid, heir pid, heir
  *   data, and the table name when the meta key is hashed (else empty).
+ *
+ * Version 1 (before the adopted mark) reads as adopted = 0, which is what
+ * it was: a table rewritten by this version is written as version 2. A
+ * build older than version 2 refuses a version 2 value (HL_ESTORE) rather
+ * than drop the mark, so every C node and NIF on one directory must be of
+ * this version or later.
  */
 #include "hl_store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define META_VERSION 1
-#define META_FIXED 17
+#define META_VERSION 2
+#define META_FIXED_V1 17
+#define META_FIXED 18
+#define META_ADOPTED 0x01
 
 static uint64_t fmix64(uint64_t h)
 {
@@ -117,6 +127,7 @@ int hl_store_meta_encode(const hl_meta *m, hl_bytes long_name, hl_buf *out)
     fixed[4] = (unsigned char)m->own.heir_kind;
     hl_put_u32(fixed + 5, m->keypos);
     put_u64(fixed + 9, m->dbid);
+    fixed[17] = m->own.adopted ? META_ADOPTED : 0;
     int pid_heir = m->own.heir_kind == HL_HEIR_PID;
     hl_bytes none = {NULL, 0};
     out->len = 0;
@@ -149,16 +160,18 @@ static int get_field(const unsigned char *p, size_t len, size_t *pos, hl_bytes *
 int hl_store_meta_decode(const unsigned char *p, size_t len, hl_meta *m, hl_bytes *long_name)
 {
     memset(m, 0, sizeof *m);
-    if (len < META_FIXED || p[0] != META_VERSION || p[1] > HL_DUPLICATE_BAG || p[2] > HL_PRIVATE ||
-        p[4] > HL_HEIR_PID)
+    size_t fixed = len ? (p[0] == 1 ? META_FIXED_V1 : p[0] == META_VERSION ? META_FIXED : 0) : 0;
+    if (!fixed || len < fixed || p[1] > HL_DUPLICATE_BAG || p[2] > HL_PRIVATE ||
+        p[4] > HL_HEIR_PID || (fixed == META_FIXED && (p[17] & ~META_ADOPTED)))
         return HL_ESTORE;
+    m->own.adopted = fixed == META_FIXED && (p[17] & META_ADOPTED);
     m->type = (hl_table_type)p[1];
     m->access = (hl_access)p[2];
     m->named = p[3];
     m->own.heir_kind = (hl_heir_kind)p[4];
     m->keypos = hl_get_u32(p + 5);
     m->dbid = get_u64(p + 9);
-    size_t pos = META_FIXED;
+    size_t pos = fixed;
     int rc = get_field(p, len, &pos, &m->own.owner);
     if (!rc)
         rc = get_field(p, len, &pos, &m->own.heir);
