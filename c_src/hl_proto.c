@@ -139,9 +139,12 @@ static int h_new(req *r)
     if (m.named) {
         rc = hl_args_canon(&r->arena, r->args[0], &tab);
     } else {
-        /* Unnamed tables are known by a reference, like ETS's tids. */
+        /* Unnamed tables are known by a reference, like ETS's tids; the
+         * name is kept for info(T, name). */
         rc = hl_dist_make_ref(r->p->dist, &ref);
         tab = hl_buf_view(&ref);
+        if (!rc)
+            rc = hl_args_canon(&r->arena, r->args[0], &m.name);
     }
     if (!rc)
         rc = hl_store_create(r->p->store, tab, &m);

@@ -34,8 +34,12 @@ static int item_value(info_ctx *c, const char *item, hl_buf *b)
     static const char *types[] = {"set", "ordered_set", "bag", "duplicate_bag"};
     static const char *access[] = {"protected", "public", "private"};
     const hl_meta *m = c->m;
-    if (!strcmp(item, "id") || !strcmp(item, "name"))
+    if (!strcmp(item, "id"))
         return hl_buf_append(b, c->tab.data, c->tab.len);
+    if (!strcmp(item, "name")) {
+        hl_bytes n = m->named || !m->name.len ? c->tab : m->name;
+        return hl_buf_append(b, n.data, n.len);
+    }
     if (!strcmp(item, "named_table"))
         return atom(b, m->named ? "true" : "false");
     if (!strcmp(item, "type"))

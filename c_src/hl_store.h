@@ -45,7 +45,10 @@ typedef struct {
     int named;     /* created with named_table */
     uint64_t dbid; /* set by hl_store_create */
     hl_own own;
-    void *blob_; /* private: owned memory behind own's views (get_meta) */
+    hl_bytes name; /* unnamed tables: the name given to new/2 (a canonical
+                    * atom), for info(T, name); len 0 for named tables and
+                    * for tables made before format 3 */
+    void *blob_;   /* private: owned memory behind the views (get_meta) */
 } hl_meta;
 
 /* Release what hl_store_get_meta allocated; safe on a zeroed or freed meta. */

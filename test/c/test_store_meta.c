@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "hl_store_int.h"
+#include "hl_term.h"
 
 #include <string.h>
 
@@ -85,9 +86,9 @@ static void test_store_meta_round_trip_keeps_adopted(void **state)
         hl_buf out = {0};
         hl_bytes long_name;
         assert_int_equal(hl_store_meta_encode(&m, (hl_bytes){NULL, 0}, &out), HL_OK);
-        assert_int_equal(out.data[0], 2);          /* written as version 2 */
-        assert_int_equal(out.data[17], adopted);   /* the flags byte */
-        assert_int_equal(out.len, 18 + 3 * 6 + 4); /* one byte more than version 1 */
+        assert_int_equal(out.data[0], 3);              /* written as version 3 */
+        assert_int_equal(out.data[17], adopted);       /* the flags byte */
+        assert_int_equal(out.len, 18 + 3 * 6 + 4 + 4); /* flags and an empty name more than v1 */
         assert_int_equal(hl_store_meta_decode(out.data, out.len, &got, &long_name), HL_OK);
         assert_meta(&got, adopted);
         hl_buf_free(&out);
@@ -104,11 +105,50 @@ static void test_store_meta_unknown_version_or_flags_refused(void **state)
     out.data[17] = 0x03; /* a flag this version does not know */
     assert_int_equal(hl_store_meta_decode(out.data, out.len, &got, &long_name), HL_ESTORE);
     out.data[17] = 0x01;
-    out.data[0] = 3; /* a later version */
+    out.data[0] = 4; /* a later version */
     assert_int_equal(hl_store_meta_decode(out.data, out.len, &got, &long_name), HL_ESTORE);
     out.data[0] = 0;
     assert_int_equal(hl_store_meta_decode(out.data, out.len, &got, &long_name), HL_ESTORE);
     assert_int_equal(hl_store_meta_decode(out.data, 0, &got, &long_name), HL_ESTORE);
+    hl_buf_free(&out);
+}
+
+/* Version 2 is version 3 without the creation name: it reads with none. */
+static void test_store_meta_version2_reads_without_name(void **state)
+{
+    (void)state;
+    hl_meta m = meta_full(1), got;
+    hl_buf out = {0};
+    hl_bytes long_name;
+    assert_int_equal(hl_store_meta_encode(&m, (hl_bytes){NULL, 0}, &out), HL_OK);
+    out.data[0] = 2;
+    assert_int_equal(hl_store_meta_decode(out.data, out.len - 4, &got, &long_name), HL_OK);
+    assert_meta(&got, 1);
+    assert_int_equal(got.name.len, 0);
+    /* The same bytes as version 3 lack the fifth field. */
+    out.data[0] = 3;
+    assert_int_equal(hl_store_meta_decode(out.data, out.len - 4, &got, &long_name), HL_ESTORE);
+    hl_buf_free(&out);
+}
+
+/* An unnamed table keeps the name it was created with; a named one stores
+ * none (its key is its name). */
+static void test_store_meta_creation_name(void **state)
+{
+    (void)state;
+    static const unsigned char name[] = {HL_TAG_SMALL_ATOM_UTF8, 3, 'f', 'o', 'o'};
+    hl_meta m = meta_full(0), got;
+    hl_buf out = {0};
+    hl_bytes long_name;
+    m.named = 0;
+    m.name = (hl_bytes){name, sizeof name};
+    assert_int_equal(hl_store_meta_encode(&m, (hl_bytes){NULL, 0}, &out), HL_OK);
+    assert_int_equal(hl_store_meta_decode(out.data, out.len, &got, &long_name), HL_OK);
+    assert_true(hl_bytes_eq(got.name, m.name));
+    m.named = 1;
+    assert_int_equal(hl_store_meta_encode(&m, (hl_bytes){NULL, 0}, &out), HL_OK);
+    assert_int_equal(hl_store_meta_decode(out.data, out.len, &got, &long_name), HL_OK);
+    assert_int_equal(got.name.len, 0);
     hl_buf_free(&out);
 }
 
@@ -118,6 +158,8 @@ int main(void)
         cmocka_unit_test(test_store_meta_version1_reads_as_not_adopted),
         cmocka_unit_test(test_store_meta_round_trip_keeps_adopted),
         cmocka_unit_test(test_store_meta_unknown_version_or_flags_refused),
+        cmocka_unit_test(test_store_meta_version2_reads_without_name),
+        cmocka_unit_test(test_store_meta_creation_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
