@@ -1,6 +1,8 @@
 /*
  * hl_order.c: Erlang term order over external-term-format bytes (contract
- * in hl_order.h).
+ * in hl_order.h). It sits on the readers (hl_term_read.c, hl_term_util.c)
+ * and under the canonicaliser (hl_term.c), which sorts map keys with it;
+ * it never calls the canonicaliser.
  *
  * The one idea: two terms are walked in lockstep with an explicit stack of
  * open containers (tuples, lists, maps, fun environments), never with C
@@ -66,57 +68,27 @@ static int sgn(int x)
     return (x > 0) - (x < 0);
 }
 
-/* The class of the term at t[*pos]; LIST_EXT with no elements is its tail. */
+/* The order class of each kind (hl_term_kind lists kinds in term order). */
+static const signed char class_of[HL_KIND_COUNT] = {
+    [HL_KIND_BAD] = -1,        [HL_KIND_INT] = R_NUMBER, [HL_KIND_FLOAT] = R_NUMBER,
+    [HL_KIND_ATOM] = R_ATOM,   [HL_KIND_REF] = R_REF,    [HL_KIND_FUN] = R_FUN,
+    [HL_KIND_EXPORT] = R_FUN,  [HL_KIND_PORT] = R_PORT,  [HL_KIND_PID] = R_PID,
+    [HL_KIND_TUPLE] = R_TUPLE, [HL_KIND_MAP] = R_MAP,    [HL_KIND_NIL] = R_NIL,
+    [HL_KIND_STRING] = R_LIST, [HL_KIND_LIST] = R_LIST,  [HL_KIND_BINARY] = R_BITS,
+    [HL_KIND_BITS] = R_BITS,
+};
+
+/* The class of the term at t[*pos]; LIST_EXT with no elements is its tail,
+ * an empty STRING_EXT is []. */
 static int rank(const unsigned char *t, size_t len, size_t *pos)
 {
     while (*pos + 5 <= len && t[*pos] == HL_TAG_LIST && hl_get_u32(t + *pos + 1) == 0)
         *pos += 5;
     if (*pos >= len)
         return -1;
-    switch (t[*pos]) {
-    case HL_TAG_SMALL_INTEGER:
-    case HL_TAG_INTEGER:
-    case HL_TAG_SMALL_BIG:
-    case HL_TAG_LARGE_BIG:
-    case HL_TAG_NEW_FLOAT:
-    case HL_TAG_FLOAT:
-        return R_NUMBER;
-    case HL_TAG_ATOM:
-    case HL_TAG_SMALL_ATOM:
-    case HL_TAG_ATOM_UTF8:
-    case HL_TAG_SMALL_ATOM_UTF8:
-        return R_ATOM;
-    case HL_TAG_REFERENCE:
-    case HL_TAG_NEW_REFERENCE:
-    case HL_TAG_NEWER_REFERENCE:
-        return R_REF;
-    case HL_TAG_NEW_FUN:
-    case HL_TAG_EXPORT:
-        return R_FUN;
-    case HL_TAG_PORT:
-    case HL_TAG_NEW_PORT:
-    case HL_TAG_V4_PORT:
-        return R_PORT;
-    case HL_TAG_PID:
-    case HL_TAG_NEW_PID:
-        return R_PID;
-    case HL_TAG_SMALL_TUPLE:
-    case HL_TAG_LARGE_TUPLE:
-        return R_TUPLE;
-    case HL_TAG_MAP:
-        return R_MAP;
-    case HL_TAG_NIL:
-        return R_NIL;
-    case HL_TAG_STRING:
+    if (t[*pos] == HL_TAG_STRING)
         return *pos + 3 <= len && hl_get_u16(t + *pos + 1) == 0 ? R_NIL : R_LIST;
-    case HL_TAG_LIST:
-        return R_LIST;
-    case HL_TAG_BINARY:
-    case HL_TAG_BIT_BINARY:
-        return R_BITS;
-    default:
-        return -1;
-    }
+    return class_of[hl_term_kind_of(t[*pos])];
 }
 
 static oframe *push(octx *c, unsigned char kind, int mode, size_t ap, size_t bp)
