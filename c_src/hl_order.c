@@ -24,7 +24,9 @@
  *     function, arity.
  * Map keys are sorted with a recursive call (only maps inside map keys
  * nest it); past HL_ORDER_MAP_DEPTH such levels the encoded key order is
- * trusted, which is right for canonical terms. If memory runs out, the result
+ * trusted, which is right for canonical terms. A caller that knows the pair
+ * orders (the canonicaliser, hl_order_maps) hands them in instead: no walk,
+ * no sort, nothing trusted. If memory runs out, the result
  * falls back to a byte comparison (deterministic, but not term order).
  */
 #include "hl_order.h"
@@ -56,12 +58,13 @@ typedef struct {
     const unsigned char *a, *b;
     size_t alen, blen;
     int depth, oom;
+    const hl_order_maps *maps; /* pair orders known to the caller, or NULL */
     oframe *st, inl[16];
     size_t top, cap;
 } octx;
 
 static int cmp_at(const unsigned char *a, size_t alen, size_t ap, const unsigned char *b,
-                  size_t blen, size_t bp, int mode, int depth, int *oom);
+                  size_t blen, size_t bp, int mode, int depth, const hl_order_maps *maps, int *oom);
 
 static int sgn(int x)
 {
@@ -256,17 +259,19 @@ typedef struct {
     size_t len;
     const size_t *k;
     int depth, *oom;
+    const hl_order_maps *maps;
 } ksort;
 
 static int key_order(void *ctx, size_t x, size_t y)
 {
     ksort *s = ctx;
     return cmp_at(s->t, s->len, s->k[2 * x], s->t, s->len, s->k[2 * y], HL_CMP_EXACT, s->depth + 1,
-                  s->oom);
+                  s->maps, s->oom);
 }
 
 /* Offsets of each key and value of the map at t[p] (then its end), and the
- * pair indices in exact key order. */
+ * pair indices in exact key order: from the caller when it knows them (no
+ * walk, no sort: this keeps nested maps in keys linear), else found here. */
 static int map_index(octx *c, const unsigned char *t, size_t len, size_t p, size_t n, size_t **k,
                      size_t **idx)
 {
@@ -274,6 +279,11 @@ static int map_index(octx *c, const unsigned char *t, size_t len, size_t p, size
     *idx = malloc(n * sizeof **idx);
     if (!*k || !*idx)
         return HL_ENOMEM;
+    if (c->maps && c->maps->fn(c->maps->ctx, t + p, n, *k, *idx)) {
+        for (size_t i = 0; i <= 2 * n; i++)
+            (*k)[i] += p;
+        return HL_OK;
+    }
     p += 5;
     for (size_t i = 0; i < 2 * n; i++) {
         (*k)[i] = p;
@@ -282,7 +292,7 @@ static int map_index(octx *c, const unsigned char *t, size_t len, size_t p, size
     }
     (*k)[2 * n] = p;
     int sorted = 1;
-    ksort s = {t, len, *k, c->depth, &c->oom};
+    ksort s = {t, len, *k, c->depth, &c->oom, c->maps};
     for (size_t i = 0; i < n; i++) {
         (*idx)[i] = i;
         if (i > 0 && sorted && c->depth < HL_ORDER_MAP_DEPTH && key_order(&s, i - 1, i) > 0)
@@ -509,9 +519,10 @@ static int run(octx *c, size_t ap, size_t bp, int mode)
 }
 
 static int cmp_at(const unsigned char *a, size_t alen, size_t ap, const unsigned char *b,
-                  size_t blen, size_t bp, int mode, int depth, int *oom)
+                  size_t blen, size_t bp, int mode, int depth, const hl_order_maps *maps, int *oom)
 {
     octx c;
+    c.maps = maps;
     c.a = a;
     c.b = b;
     c.alen = alen;
@@ -531,17 +542,23 @@ static int cmp_at(const unsigned char *a, size_t alen, size_t ap, const unsigned
     return sgn(r);
 }
 
-int hl_order_compare(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen,
-                     hl_cmp_mode mode)
+int hl_order_compare_known(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen,
+                           hl_cmp_mode mode, const hl_order_maps *maps)
 {
     int oom = 0;
     if (!a || !b)
         return (a != NULL) - (b != NULL);
-    int r = cmp_at(a, alen, 0, b, blen, 0, mode, 0, &oom);
+    int r = cmp_at(a, alen, 0, b, blen, 0, mode, 0, maps, &oom);
     if (oom) {
         size_t m = alen < blen ? alen : blen;
         r = m ? memcmp(a, b, m) : 0;
         r = r ? sgn(r) : CMP3(alen, blen);
     }
     return r;
+}
+
+int hl_order_compare(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen,
+                     hl_cmp_mode mode)
+{
+    return hl_order_compare_known(a, alen, b, blen, mode, NULL);
 }

@@ -33,4 +33,24 @@ typedef enum { HL_CMP_EQ = 0, HL_CMP_EXACT = 1 } hl_cmp_mode;
 int hl_order_compare(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen,
                      hl_cmp_mode mode);
 
+/*
+ * Map pair orders the caller knows already (the canonicaliser knows them for
+ * every map it has closed, before the pairs are moved into that order).
+ * fn is asked about each map met, m pointing at its MAP_EXT tag, n >= 1 its
+ * pair count: if it knows the map, it fills key_at[0..2n] with the offsets
+ * from m of each key and value as encoded, then of the map's end, and
+ * order[0..n) with the pair indices in exact key order, and returns 1; it
+ * returns 0 to let hl_order walk and sort the map itself. With every map
+ * known, a comparison never walks a map twice, and no map order is trusted
+ * from its bytes at any depth.
+ */
+typedef struct {
+    int (*fn)(void *ctx, const unsigned char *m, size_t n, size_t *key_at, size_t *order);
+    void *ctx;
+} hl_order_maps;
+
+/* hl_order_compare, asking maps (may be NULL) for the orders it knows. */
+int hl_order_compare_known(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen,
+                           hl_cmp_mode mode, const hl_order_maps *maps);
+
 #endif

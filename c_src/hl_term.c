@@ -10,12 +10,11 @@
  *    whose depth is bounded only by the input size.
  *  - Linear time. Pairs of a map are written as they come and must end up in
  *    key order. Moving them when each map closes would move a nested map once
- *    per enclosing map: quadratic in the depth. So a map only records the
- *    order of its pairs (a `crec`), and one last pass (assemble) writes every
- *    map's pairs in order, moving each byte once. The exception is a map
- *    inside a map key: the enclosing map compares its keys' bytes, and
- *    hl_order trusts the byte order of maps nested past a few levels of
- *    keys, so such a map is put in order at once.
+ *    per enclosing map: quadratic in the depth. So a closing map only records
+ *    its pair order (hl_term_mapord.c), and one last pass moves each byte
+ *    once. Until then map bytes are out of order, so keys are compared with
+ *    the orders recorded for the maps inside them (hl_order_compare_known),
+ *    which also spares hl_order walking a nested map once per level.
  *  - Two forms. OTP 25 has 0.0 =:= -0.0, so keys (HL_FORM_KEY) turn -0.0 into
  *    0.0 and stay byte-equal exactly when =:=; objects (HL_FORM_OBJECT) keep
  *    the sign, so what comes back is term_to_binary-equal to what went in.
@@ -23,6 +22,7 @@
 #include "hl_term.h"
 #include "hl_order.h"
 #include "hl_term_int.h"
+#include "hl_term_mapord.h"
 
 #include <stdlib.h>
 
@@ -43,13 +43,6 @@ typedef struct {
     size_t offs;             /* F_MAP: where its offsets start in canon_ctx.offs */
 } cframe;
 
-/* A map whose pairs the last pass writes in another order. */
-typedef struct {
-    size_t body, end; /* out offsets of its first pair and of its end */
-    size_t spans;     /* its pairs in key order: start, end at spans[this..] */
-    size_t n;
-} crec;
-
 typedef struct {
     const unsigned char *b;
     size_t len, pos;
@@ -60,10 +53,8 @@ typedef struct {
     size_t depth, cap;
     size_t *offs; /* per open map: out offset of each key and value, then its end */
     size_t noffs, offs_cap;
-    crec *recs;
-    size_t nrec, rec_cap;
-    size_t *spans;
-    size_t nspans, spans_cap;
+    hl_mapord mo;       /* pair orders decided, applied at the end */
+    hl_order_maps maps; /* the orders known so far, for comparing keys */
 } canon_ctx;
 
 /* hl_grow through a typed pointer. */
@@ -299,73 +290,52 @@ static int close_list(canon_ctx *c, cframe *f)
 }
 
 typedef struct {
-    const unsigned char *d;
+    canon_ctx *c;
     const size_t *offs;
 } map_sort_ctx;
 
 static int key_cmp(void *ctx, size_t x, size_t y)
 {
     map_sort_ctx *m = ctx;
-    const unsigned char *a = m->d + m->offs[2 * x], *b = m->d + m->offs[2 * y];
-    return hl_order_compare(a, m->offs[2 * x + 1] - m->offs[2 * x], b,
-                            m->offs[2 * y + 1] - m->offs[2 * y], HL_CMP_EXACT);
+    const unsigned char *d = m->c->out->data;
+    return hl_order_compare_known(d + m->offs[2 * x], m->offs[2 * x + 1] - m->offs[2 * x],
+                                  d + m->offs[2 * y], m->offs[2 * y + 1] - m->offs[2 * y],
+                                  HL_CMP_EXACT, &m->c->maps);
 }
 
-/* Put the n pairs (offsets offs) in the order idx now, through a copy. */
-static int reorder_now(canon_ctx *c, const size_t *offs, const size_t *idx, size_t n)
+/* hl_order_maps: the maps closed inside keys so far. */
+static int known_map(void *ctx, const unsigned char *m, size_t n, size_t *key_at, size_t *order)
 {
-    size_t body = offs[0], w = 0;
-    unsigned char *tmp = malloc(offs[2 * n] - body);
-    if (!tmp)
-        return HL_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = idx[i], plen = offs[2 * k + 2] - offs[2 * k];
-        memcpy(tmp + w, c->out->data + offs[2 * k], plen);
-        w += plen;
-    }
-    memcpy(c->out->data + body, tmp, w);
-    free(tmp);
-    return HL_OK;
-}
-
-/* Leave the n pairs where they are and record the order idx for assemble. */
-static int reorder_later(canon_ctx *c, const size_t *offs, const size_t *idx, size_t n)
-{
-    if (grow(&c->recs, &c->rec_cap, c->nrec + 1, sizeof *c->recs) ||
-        grow(&c->spans, &c->spans_cap, c->nspans + 2 * n, sizeof *c->spans))
-        return HL_ENOMEM;
-    c->recs[c->nrec++] = (crec){offs[0], offs[2 * n], c->nspans, n};
-    for (size_t i = 0; i < n; i++) {
-        c->spans[c->nspans++] = offs[2 * idx[i]];
-        c->spans[c->nspans++] = offs[2 * idx[i] + 2];
-    }
-    return HL_OK;
+    canon_ctx *c = ctx;
+    return hl_mapord_find(&c->mo, (size_t)(m - c->out->data), n, key_at, order);
 }
 
 /* Sort the written pairs by key and refuse duplicates (keys that compare
- * equal in exact order: =:=, so 0.0 and -0.0 too). Keys in the input's
- * order already, as term_to_binary writes small maps, cost n - 1 compares. */
+ * equal in exact order: =:=, so 0.0 and -0.0 too). Keys in order already, as
+ * term_to_binary writes small maps, cost n - 1 compares. A map inside a key
+ * is remembered, for comparing the keys around it. */
 static int close_map(canon_ctx *c, cframe *f)
 {
-    size_t n = f->count / 2, *offs = c->offs + f->offs;
+    size_t n = f->count / 2, *offs = c->offs + f->offs, *idx = NULL, i = 1;
     offs[2 * n] = c->out->len;
-    map_sort_ctx m = {c->out->data, offs};
-    size_t i = 1;
+    map_sort_ctx m = {c, offs};
+    int rc = HL_OK;
     while (i < n && key_cmp(&m, i - 1, i) < 0)
         i++;
-    if (i >= n)
-        return HL_OK;
-    size_t *idx = malloc(n * sizeof *idx);
-    if (!idx)
-        return HL_ENOMEM;
-    for (i = 0; i < n; i++)
-        idx[i] = i;
-    int rc = hl_term_sort(idx, n, key_cmp, &m);
-    for (i = 1; !rc && i < n; i++)
-        if (key_cmp(&m, idx[i - 1], idx[i]) == 0)
-            rc = HL_EBADARG;
-    if (!rc)
-        rc = c->in_keys ? reorder_now(c, offs, idx, n) : reorder_later(c, offs, idx, n);
+    if (i < n) {
+        if (!(idx = malloc(n * sizeof *idx)))
+            return HL_ENOMEM;
+        for (i = 0; i < n; i++)
+            idx[i] = i;
+        rc = hl_term_sort(idx, n, key_cmp, &m);
+        for (i = 1; !rc && i < n; i++)
+            if (key_cmp(&m, idx[i - 1], idx[i]) == 0)
+                rc = HL_EBADARG;
+        if (!rc)
+            rc = hl_mapord_move_pairs(&c->mo, offs, idx, n);
+    }
+    if (!rc && c->in_keys)
+        rc = hl_mapord_know(&c->mo, f->start, offs, idx, n);
     free(idx);
     return rc;
 }
@@ -435,78 +405,6 @@ static int run(canon_ctx *c)
     return rc;
 }
 
-static int rec_order(const void *x, const void *y)
-{
-    const crec *a = x, *b = y;
-    return (a->body > b->body) - (a->body < b->body);
-}
-
-/* The first record whose body starts after pos (records sorted). A pair
- * starts where its map's body does, and a map nested in it starts later. */
-static size_t rec_at(const canon_ctx *c, size_t pos)
-{
-    size_t lo = 0, hi = c->nrec;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->recs[mid].body <= pos)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* A step of assemble: copy out[cur, end) (rec == SIZE_MAX) or write the
- * pairs of record rec from the i-th on. */
-typedef struct {
-    size_t cur, end, rec, i;
-} astep;
-
-/* Write every recorded map's pairs in key order: copy out from the first
- * record on into dst, taking pairs in recorded order where records begin;
- * maps nest, so the walk keeps a heap stack. Each byte is copied once. */
-static int assemble(canon_ctx *c)
-{
-    hl_buf *out = c->out;
-    qsort(c->recs, c->nrec, sizeof *c->recs, rec_order);
-    size_t from = c->recs[0].body - 5, top = 0, cap = 0; /* its MAP_EXT header */
-    hl_buf dst = {0};
-    astep *st = NULL;
-    int rc = hl_buf_reserve(&dst, out->len - from);
-    if (!rc && !(rc = grow(&st, &cap, 1, sizeof *st)))
-        st[top++] = (astep){from, out->len, SIZE_MAX, 0};
-    while (!rc && top > 0) {
-        astep *a = &st[top - 1];
-        astep next;
-        if (a->rec == SIZE_MAX) {
-            size_t r = rec_at(c, a->cur);
-            if (r == c->nrec || c->recs[r].body >= a->end) {
-                rc = hl_buf_append(&dst, out->data + a->cur, a->end - a->cur);
-                top--;
-                continue;
-            }
-            rc = hl_buf_append(&dst, out->data + a->cur, c->recs[r].body - a->cur);
-            a->cur = c->recs[r].end;
-            next = (astep){0, 0, r, 0};
-        } else {
-            const crec *r = &c->recs[a->rec];
-            if (a->i == r->n) {
-                top--;
-                continue;
-            }
-            const size_t *s = c->spans + r->spans + 2 * a->i++;
-            next = (astep){s[0], s[1], SIZE_MAX, 0};
-        }
-        if (!rc && !(rc = grow(&st, &cap, top + 1, sizeof *st)))
-            st[top++] = next;
-    }
-    if (!rc) /* the same bytes in another order: same length */
-        memcpy(out->data + from, dst.data, dst.len);
-    free(st);
-    hl_buf_free(&dst);
-    return rc;
-}
-
 static int canon_as(const unsigned char *buf, size_t len, size_t *pos, hl_buf *out,
                     hl_term_form form)
 {
@@ -523,16 +421,16 @@ static int canon_as(const unsigned char *buf, size_t len, size_t *pos, hl_buf *o
     c.pos = *pos;
     c.out = out;
     c.key_form = form == HL_FORM_KEY;
+    c.maps = (hl_order_maps){known_map, &c};
     size_t entry = out->len;
     int rc = run(&c);
     if (!rc && c.pos != end)
         rc = HL_EBADARG;
-    if (!rc && c.nrec)
-        rc = assemble(&c);
+    if (!rc)
+        rc = hl_mapord_apply(&c.mo, out);
     free(c.st);
     free(c.offs);
-    free(c.recs);
-    free(c.spans);
+    hl_mapord_free(&c.mo);
     if (rc) {
         out->len = entry;
         return rc;

@@ -40,9 +40,10 @@
  *                differs from the key form only where a -0.0 is.
  *
  * Layers (scripts/check_deps.sh checks them): hl_term_util.c (scalar readers
- * and writers, hl_term_int.h) and hl_term_enc.c (encoders) are leaves;
- * hl_term_read.c (tags, skip, accessors) builds on the readers; hl_order.c
- * on that; the canonicaliser (hl_term.c) on top. This header includes the
+ * and writers, hl_term_int.h), hl_term_enc.c (encoders) and
+ * hl_term_mapord.c (map pair orders kept aside) are leaves; hl_term_read.c
+ * (tags, skip, accessors) builds on the readers; hl_order.c on that; the
+ * canonicaliser (hl_term.c) on top. This header includes the
  * two lower public headers, so callers need only hl_term.h.
  *
  * Pure: no I/O, no globals. It does not depend on ei, so the NIF links it

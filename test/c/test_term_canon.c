@@ -3,10 +3,11 @@
  * object, hl_term.h) and of its cost on shapes that used to be quadratic.
  *
  * The cost tests have no timing assertion: a map nested 1,000,000 deep that
- * needs its pairs reordered at every level, or 100,000 keys in reverse order,
- * finish in well under a second when canonicalisation is linear, and would
- * not finish within any test run if it were quadratic (1,000,000 levels of
- * 13 bytes: about 6e12 bytes moved). Every result is checked byte for byte.
+ * needs its pairs reordered at every level, 100,000 keys in reverse order,
+ * chains of maps inside map keys, finish in about a second when
+ * canonicalisation is linear, and would not finish within any test run if it
+ * were quadratic (1,000,000 levels of 13 bytes: about 6e12 bytes moved).
+ * Every result is checked byte for byte.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -234,6 +235,72 @@ static void test_term_canon_deep_maps_linear(void **state)
     }
 }
 
+/* A chain of maps as keys, each out of order: K = #{K' => 1, a => 1}, whose
+ * canonical form is #{a => 1, K' => 1} at every level. */
+static void test_term_canon_key_chain_linear(void **state)
+{
+    (void)state;
+    enum { LEVELS = 300000 };
+    hl_buf in = {0}, ex = {0}, out = {0};
+    for (int i = 0; i < LEVELS; i++) {
+        put(&in, "\x74\0\0\0\x02", 5);
+        put(&ex,
+            "\x74\0\0\0\x02\x77\x01"
+            "a\x61\x01",
+            10);
+    }
+    put(&in, "\x74\0\0\0\0", 5);
+    put(&ex, "\x74\0\0\0\0", 5);
+    for (int i = 0; i < LEVELS; i++) {
+        put(&in,
+            "\x61\x01\x77\x01"
+            "a\x61\x01",
+            7);
+        put(&ex, "\x61\x01", 2);
+    }
+    canon_ok(hl_buf_view(&in), HL_FORM_KEY, &out);
+    assert_true(hl_bytes_eq(hl_buf_view(&out), hl_buf_view(&ex)));
+    hl_buf_free(&in);
+    hl_buf_free(&ex);
+    hl_buf_free(&out);
+}
+
+/* levels single-pair maps #{#{...#{v => 0}...} => 0}: its bytes. */
+static void key_tower(hl_buf *b, size_t levels, unsigned char v)
+{
+    for (size_t i = 0; i < levels; i++)
+        put(b, "\x74\0\0\0\x01", 5);
+    unsigned char bottom[2] = {HL_TAG_SMALL_INTEGER, v};
+    put(b, bottom, 2);
+    for (size_t i = 0; i < levels; i++)
+        put(b, "\x61\x00", 2);
+}
+
+/* #{A => 1, B => 2} with A and B towers of maps in keys that differ only at
+ * the bottom: comparing them must not walk the rest of a tower at each
+ * level. */
+static void test_term_canon_compare_deep_keys_linear(void **state)
+{
+    (void)state;
+    enum { LEVELS = 200000 };
+    hl_buf in = {0}, ex = {0}, out = {0};
+    put(&in, "\x74\0\0\0\x02", 5);
+    key_tower(&in, LEVELS, 2);
+    put(&in, "\x61\x01", 2);
+    key_tower(&in, LEVELS, 1);
+    put(&in, "\x61\x02", 2);
+    put(&ex, "\x74\0\0\0\x02", 5);
+    key_tower(&ex, LEVELS, 1);
+    put(&ex, "\x61\x02", 2);
+    key_tower(&ex, LEVELS, 2);
+    put(&ex, "\x61\x01", 2);
+    canon_ok(hl_buf_view(&in), HL_FORM_KEY, &out);
+    assert_true(hl_bytes_eq(hl_buf_view(&out), hl_buf_view(&ex)));
+    hl_buf_free(&in);
+    hl_buf_free(&ex);
+    hl_buf_free(&out);
+}
+
 /* 100,000 integer keys from the largest down, each value a small map in
  * reverse order too: one big sort, and 100,000 small maps reordered. */
 static void test_term_canon_wide_map_linear(void **state)
@@ -274,6 +341,8 @@ int main(void)
         cmocka_unit_test(test_term_canon_map_in_key),
         cmocka_unit_test(test_term_canon_deep_maps_linear),
         cmocka_unit_test(test_term_canon_wide_map_linear),
+        cmocka_unit_test(test_term_canon_key_chain_linear),
+        cmocka_unit_test(test_term_canon_compare_deep_keys_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
