@@ -134,8 +134,9 @@ static int canon_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
     return hl_term_put_atom(out, name, (size_t)n - 1);
 }
 
-/* Canonical external format of a term, for store keys and callers. */
-static int canon(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
+/* Canonical external format of a term in the given form (hl_term.h): the
+ * key form for tables, keys and callers, the object form for objects. */
+static int canon_as(ErlNifEnv *env, ERL_NIF_TERM t, hl_term_form form, hl_buf *out)
 {
     int rc = canon_direct(env, t, out);
     if (rc <= 0)
@@ -144,9 +145,14 @@ static int canon(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
     if (!enif_term_to_binary(env, t, &bin))
         return HL_ENOMEM;
     size_t pos = 1;
-    rc = bin.size > 1 ? hl_term_canon(bin.data, bin.size, &pos, out) : HL_EBADARG;
+    rc = bin.size > 1 ? hl_term_canon_form(bin.data, bin.size, &pos, out, form) : HL_EBADARG;
     enif_release_binary(&bin);
     return rc;
+}
+
+static int canon(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
+{
+    return canon_as(env, t, HL_FORM_KEY, out);
 }
 
 static env_entry *get_env(ErlNifEnv *env, ERL_NIF_TERM t)

@@ -1,6 +1,8 @@
 /*
  * hl_order.c: Erlang term order over external-term-format bytes (contract
- * in hl_order.h).
+ * in hl_order.h). It sits on the readers (hl_term_read.c, hl_term_util.c)
+ * and under the canonicaliser (hl_term.c), which sorts map keys with it;
+ * it never calls the canonicaliser.
  *
  * The one idea: two terms are walked in lockstep with an explicit stack of
  * open containers (tuples, lists, maps, fun environments), never with C
@@ -22,7 +24,9 @@
  *     function, arity.
  * Map keys are sorted with a recursive call (only maps inside map keys
  * nest it); past HL_ORDER_MAP_DEPTH such levels the encoded key order is
- * trusted, which is right for canonical terms. If memory runs out, the result
+ * trusted, which is right for canonical terms. A caller that knows the pair
+ * orders (the canonicaliser, hl_order_maps) hands them in instead: no walk,
+ * no sort, nothing trusted. If memory runs out, the result
  * falls back to a byte comparison (deterministic, but not term order).
  */
 #include "hl_order.h"
@@ -54,69 +58,40 @@ typedef struct {
     const unsigned char *a, *b;
     size_t alen, blen;
     int depth, oom;
+    const hl_order_maps *maps; /* pair orders known to the caller, or NULL */
     oframe *st, inl[16];
     size_t top, cap;
 } octx;
 
 static int cmp_at(const unsigned char *a, size_t alen, size_t ap, const unsigned char *b,
-                  size_t blen, size_t bp, int mode, int depth, int *oom);
+                  size_t blen, size_t bp, int mode, int depth, const hl_order_maps *maps, int *oom);
 
 static int sgn(int x)
 {
     return (x > 0) - (x < 0);
 }
 
-/* The class of the term at t[*pos]; LIST_EXT with no elements is its tail. */
+/* The order class of each kind (hl_term_kind lists kinds in term order). */
+static const signed char class_of[HL_KIND_COUNT] = {
+    [HL_KIND_BAD] = -1,        [HL_KIND_INT] = R_NUMBER, [HL_KIND_FLOAT] = R_NUMBER,
+    [HL_KIND_ATOM] = R_ATOM,   [HL_KIND_REF] = R_REF,    [HL_KIND_FUN] = R_FUN,
+    [HL_KIND_EXPORT] = R_FUN,  [HL_KIND_PORT] = R_PORT,  [HL_KIND_PID] = R_PID,
+    [HL_KIND_TUPLE] = R_TUPLE, [HL_KIND_MAP] = R_MAP,    [HL_KIND_NIL] = R_NIL,
+    [HL_KIND_STRING] = R_LIST, [HL_KIND_LIST] = R_LIST,  [HL_KIND_BINARY] = R_BITS,
+    [HL_KIND_BITS] = R_BITS,
+};
+
+/* The class of the term at t[*pos]; LIST_EXT with no elements is its tail,
+ * an empty STRING_EXT is []. */
 static int rank(const unsigned char *t, size_t len, size_t *pos)
 {
     while (*pos + 5 <= len && t[*pos] == HL_TAG_LIST && hl_get_u32(t + *pos + 1) == 0)
         *pos += 5;
     if (*pos >= len)
         return -1;
-    switch (t[*pos]) {
-    case HL_TAG_SMALL_INTEGER:
-    case HL_TAG_INTEGER:
-    case HL_TAG_SMALL_BIG:
-    case HL_TAG_LARGE_BIG:
-    case HL_TAG_NEW_FLOAT:
-    case HL_TAG_FLOAT:
-        return R_NUMBER;
-    case HL_TAG_ATOM:
-    case HL_TAG_SMALL_ATOM:
-    case HL_TAG_ATOM_UTF8:
-    case HL_TAG_SMALL_ATOM_UTF8:
-        return R_ATOM;
-    case HL_TAG_REFERENCE:
-    case HL_TAG_NEW_REFERENCE:
-    case HL_TAG_NEWER_REFERENCE:
-        return R_REF;
-    case HL_TAG_NEW_FUN:
-    case HL_TAG_EXPORT:
-        return R_FUN;
-    case HL_TAG_PORT:
-    case HL_TAG_NEW_PORT:
-    case HL_TAG_V4_PORT:
-        return R_PORT;
-    case HL_TAG_PID:
-    case HL_TAG_NEW_PID:
-        return R_PID;
-    case HL_TAG_SMALL_TUPLE:
-    case HL_TAG_LARGE_TUPLE:
-        return R_TUPLE;
-    case HL_TAG_MAP:
-        return R_MAP;
-    case HL_TAG_NIL:
-        return R_NIL;
-    case HL_TAG_STRING:
+    if (t[*pos] == HL_TAG_STRING)
         return *pos + 3 <= len && hl_get_u16(t + *pos + 1) == 0 ? R_NIL : R_LIST;
-    case HL_TAG_LIST:
-        return R_LIST;
-    case HL_TAG_BINARY:
-    case HL_TAG_BIT_BINARY:
-        return R_BITS;
-    default:
-        return -1;
-    }
+    return class_of[hl_term_kind_of(t[*pos])];
 }
 
 static oframe *push(octx *c, unsigned char kind, int mode, size_t ap, size_t bp)
@@ -284,17 +259,19 @@ typedef struct {
     size_t len;
     const size_t *k;
     int depth, *oom;
+    const hl_order_maps *maps;
 } ksort;
 
 static int key_order(void *ctx, size_t x, size_t y)
 {
     ksort *s = ctx;
     return cmp_at(s->t, s->len, s->k[2 * x], s->t, s->len, s->k[2 * y], HL_CMP_EXACT, s->depth + 1,
-                  s->oom);
+                  s->maps, s->oom);
 }
 
 /* Offsets of each key and value of the map at t[p] (then its end), and the
- * pair indices in exact key order. */
+ * pair indices in exact key order: from the caller when it knows them (no
+ * walk, no sort: this keeps nested maps in keys linear), else found here. */
 static int map_index(octx *c, const unsigned char *t, size_t len, size_t p, size_t n, size_t **k,
                      size_t **idx)
 {
@@ -302,6 +279,11 @@ static int map_index(octx *c, const unsigned char *t, size_t len, size_t p, size
     *idx = malloc(n * sizeof **idx);
     if (!*k || !*idx)
         return HL_ENOMEM;
+    if (c->maps && c->maps->fn(c->maps->ctx, t + p, n, *k, *idx)) {
+        for (size_t i = 0; i <= 2 * n; i++)
+            (*k)[i] += p;
+        return HL_OK;
+    }
     p += 5;
     for (size_t i = 0; i < 2 * n; i++) {
         (*k)[i] = p;
@@ -310,7 +292,7 @@ static int map_index(octx *c, const unsigned char *t, size_t len, size_t p, size
     }
     (*k)[2 * n] = p;
     int sorted = 1;
-    ksort s = {t, len, *k, c->depth, &c->oom};
+    ksort s = {t, len, *k, c->depth, &c->oom, c->maps};
     for (size_t i = 0; i < n; i++) {
         (*idx)[i] = i;
         if (i > 0 && sorted && c->depth < HL_ORDER_MAP_DEPTH && key_order(&s, i - 1, i) > 0)
@@ -537,9 +519,10 @@ static int run(octx *c, size_t ap, size_t bp, int mode)
 }
 
 static int cmp_at(const unsigned char *a, size_t alen, size_t ap, const unsigned char *b,
-                  size_t blen, size_t bp, int mode, int depth, int *oom)
+                  size_t blen, size_t bp, int mode, int depth, const hl_order_maps *maps, int *oom)
 {
     octx c;
+    c.maps = maps;
     c.a = a;
     c.b = b;
     c.alen = alen;
@@ -559,17 +542,23 @@ static int cmp_at(const unsigned char *a, size_t alen, size_t ap, const unsigned
     return sgn(r);
 }
 
-int hl_order_compare(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen,
-                     hl_cmp_mode mode)
+int hl_order_compare_known(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen,
+                           hl_cmp_mode mode, const hl_order_maps *maps)
 {
     int oom = 0;
     if (!a || !b)
         return (a != NULL) - (b != NULL);
-    int r = cmp_at(a, alen, 0, b, blen, 0, mode, 0, &oom);
+    int r = cmp_at(a, alen, 0, b, blen, 0, mode, 0, maps, &oom);
     if (oom) {
         size_t m = alen < blen ? alen : blen;
         r = m ? memcmp(a, b, m) : 0;
         r = r ? sgn(r) : CMP3(alen, blen);
     }
     return r;
+}
+
+int hl_order_compare(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen,
+                     hl_cmp_mode mode)
+{
+    return hl_order_compare_known(a, alen, b, blen, mode, NULL);
 }

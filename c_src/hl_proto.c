@@ -308,7 +308,7 @@ static int h_give_away(req *r)
     if (!rc)
         rc = hl_args_pid(&r->arena, r->args[1], &target);
     if (!rc)
-        rc = hl_args_canon(&r->arena, r->args[2], &gift);
+        rc = hl_args_value(&r->arena, r->args[2], &gift);
     if (!rc)
         rc = hl_store_get_meta(r->p->store, tab, &m);
     if (!rc && !hl_bytes_eq(m.own.owner, r->caller))

@@ -30,19 +30,29 @@ static hl_buf *arena_new(hl_args *a)
     return &a->bufs[a->n++];
 }
 
-int hl_args_canon(hl_args *a, hl_bytes t, hl_bytes *out)
+static int canon_in(hl_args *a, hl_bytes t, hl_term_form form, hl_bytes *out)
 {
     hl_buf *b = arena_new(a);
     size_t pos = 0;
     if (!b)
         return HL_ENOMEM;
-    int rc = hl_term_canon(t.data, t.len, &pos, b);
+    int rc = hl_term_canon_form(t.data, t.len, &pos, b, form);
     if (rc)
         return rc;
     if (pos != t.len)
         return HL_EBADARG;
     *out = hl_buf_view(b);
     return HL_OK;
+}
+
+int hl_args_canon(hl_args *a, hl_bytes t, hl_bytes *out)
+{
+    return canon_in(a, t, HL_FORM_KEY, out);
+}
+
+int hl_args_value(hl_args *a, hl_bytes t, hl_bytes *out)
+{
+    return canon_in(a, t, HL_FORM_OBJECT, out);
 }
 
 int hl_args_table(hl_args *a, hl_bytes t, hl_bytes *out)
@@ -100,7 +110,7 @@ static int heir_opt(hl_args *a, hl_bytes opt, hl_heir_kind *kind, hl_bytes *heir
     if (rc)
         return rc;
     (void)hl_term_tuple_element(opt.data, opt.len, 3, &e);
-    rc = hl_args_canon(a, e, data);
+    rc = hl_args_value(a, e, data);
     if (rc)
         return rc;
     *kind = HL_HEIR_PID;

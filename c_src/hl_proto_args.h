@@ -18,13 +18,18 @@ typedef struct {
 
 /* Free everything the arena holds; leaves it empty and reusable. */
 void hl_args_free(hl_args *a);
-/* Canonicalise term t into the arena; *out views it. */
+/* Canonicalise term t into the arena; *out views it. The key form (-0.0 is
+ * 0.0): for keys and anything compared. */
 int hl_args_canon(hl_args *a, hl_bytes t, hl_bytes *out);
+/* The same in the object form (-0.0 kept): for data handed back as given
+ * (heir data, gifts). */
+int hl_args_value(hl_args *a, hl_bytes t, hl_bytes *out);
 /* A table id: an atom (named table) or a reference (unnamed). */
 int hl_args_table(hl_args *a, hl_bytes t, hl_bytes *out);
 /* A pid. */
 int hl_args_pid(hl_args *a, hl_bytes t, hl_bytes *out);
-/* One object (a tuple) or a list of them, canonical, as views in *objs
+/* One object (a tuple) or a list of them, canonical in the object form
+ * (-0.0 kept; the store takes each key in the key form), as views in *objs
  * (an arena-owned array) with *n entries. */
 int hl_args_objects(hl_args *a, hl_bytes t, hl_bytes **objs, size_t *n);
 /* The options of ets:new/2 into meta (type, keypos, access, named, heir);

@@ -14,13 +14,17 @@
 
 #include <string.h>
 
-/* The key of a canonical object (no version byte) of this table. */
-static int object_key(const hl_meta *m, hl_bytes obj, hl_bytes *key)
+/* The key of a canonical object (no version byte) of this table, in the key
+ * form: objects keep -0.0, keys do not (0.0 =:= -0.0). A view into obj, or
+ * into scratch when the key holds a -0.0. */
+static int object_key(const hl_meta *m, hl_bytes obj, hl_buf *scratch, hl_bytes *key)
 {
     size_t arity;
-    if (obj.len == 0 || hl_term_tuple_arity(obj.data, obj.len, &arity) || arity < m->keypos)
+    hl_bytes elem;
+    if (obj.len == 0 || hl_term_tuple_arity(obj.data, obj.len, &arity) || arity < m->keypos ||
+        hl_term_tuple_element(obj.data, obj.len, m->keypos, &elem))
         return HL_EBADARG;
-    return hl_term_tuple_element(obj.data, obj.len, m->keypos, key) ? HL_EBADARG : HL_OK;
+    return hl_term_key_form(elem, scratch, key);
 }
 
 /* For a hashed key: is the stored value v the row of `key`? */
@@ -28,9 +32,16 @@ static int row_check(hl_store_op *op, hl_bytes key, const MDB_val *v)
 {
     const unsigned char *p = v->mv_data;
     hl_bytes obj = {p + 1, v->mv_size - 1}, stored;
-    if (v->mv_size < 2 || p[0] != HL_TAG_VERSION || object_key(&op->meta, obj, &stored))
-        return hl_store_mdb_err(op->s, MDB_CORRUPTED, "unreadable row");
-    return hl_bytes_eq(stored, key) ? HL_OK : HL_ECOLLISION;
+    hl_buf scratch = {0};
+    int rc = v->mv_size < 2 || p[0] != HL_TAG_VERSION
+                 ? HL_EBADARG
+                 : object_key(&op->meta, obj, &scratch, &stored);
+    if (rc == HL_OK)
+        rc = hl_bytes_eq(stored, key) ? HL_OK : HL_ECOLLISION;
+    else if (rc != HL_ENOMEM)
+        rc = hl_store_mdb_err(op->s, MDB_CORRUPTED, "unreadable row");
+    hl_buf_free(&scratch);
+    return rc;
 }
 
 /* Find the row of `key`: HL_OK with *found and (if found) *v. */
@@ -83,9 +94,11 @@ static int any_exists(hl_store_op *op, const hl_bytes *objs, size_t n, int *exis
     for (size_t i = 0; i < n && !*exists; i++) {
         hl_bytes key;
         MDB_val v;
-        int rc = object_key(&op->meta, objs[i], &key);
+        hl_buf scratch = {0};
+        int rc = object_key(&op->meta, objs[i], &scratch, &key);
         if (!rc)
             rc = row_get(op, key, exists, &v);
+        hl_buf_free(&scratch);
         if (rc)
             return rc;
     }
@@ -108,18 +121,20 @@ int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes 
     if (!hl_owner_may_write(&op.meta.own, op.meta.access, caller))
         rc = HL_EACCESS;
     /* Every object is checked before anything is written. */
+    hl_buf scratch = {0};
     for (size_t i = 0; i < n && !rc; i++) {
         hl_bytes key;
-        rc = object_key(&op.meta, objs[i], &key);
+        rc = object_key(&op.meta, objs[i], &scratch, &key);
     }
     if (!rc && only_new)
         rc = any_exists(&op, objs, n, &exists);
     for (size_t i = 0; i < n && !rc && !exists; i++) {
         hl_bytes key;
-        rc = object_key(&op.meta, objs[i], &key);
+        rc = object_key(&op.meta, objs[i], &scratch, &key);
         if (!rc)
             rc = row_put(&op, key, objs[i]);
     }
+    hl_buf_free(&scratch);
     rc = hl_store_op_end(&op, rc);
     if (rc == HL_OK && inserted)
         *inserted = !exists;

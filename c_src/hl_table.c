@@ -42,7 +42,8 @@ static int add_object(void *ctx, hl_bytes elem)
     if (hl_grow((void **)&c->ends, &c->cap, c->n + 1, sizeof *c->ends, 16))
         return HL_ENOMEM;
     size_t start = c->all->len;
-    int rc = hl_term_canon(elem.data, elem.len, &pos, c->all);
+    /* The object form: the object is stored as given (-0.0 kept). */
+    int rc = hl_term_canon_form(elem.data, elem.len, &pos, c->all, HL_FORM_OBJECT);
     if (rc)
         return rc;
     if (pos != elem.len || hl_term_tuple_arity(c->all->data + start, c->all->len - start, &arity) ||

@@ -1,63 +1,13 @@
 /*
- * hl_term_enc.c: reading parts of a term in place (tuple elements, node
- * names, atoms, integers, list elements) and the canonical encoders used to
- * build replies (contract in hl_term.h).
+ * hl_term_enc.c: the canonical encoders used to build replies (contract in
+ * hl_term_enc.h).
  *
- * Accessors return views into the caller's bytes and never copy; they check
- * bounds on everything they touch but only validate the parts they walk, so
- * an element view of a malformed tuple can still be refused later by
- * hl_term_canon.
+ * A leaf of the term layer: each encoder writes one canonical term through
+ * the scalar writers of hl_term_util.c and never reads a term back, so it
+ * needs neither the skipper nor the term order.
  */
+#include "hl_term_enc.h"
 #include "hl_term_int.h"
-
-int hl_term_tuple_arity(const unsigned char *t, size_t len, size_t *arity)
-{
-    if (!t || len < 2)
-        return HL_EBADARG;
-    if (t[0] == HL_TAG_SMALL_TUPLE) {
-        *arity = t[1];
-        return HL_OK;
-    }
-    if (t[0] == HL_TAG_LARGE_TUPLE && len >= 5) {
-        *arity = hl_get_u32(t + 1);
-        return HL_OK;
-    }
-    return HL_EBADARG;
-}
-
-int hl_term_tuple_element(const unsigned char *t, size_t len, size_t n, hl_bytes *elem)
-{
-    size_t arity;
-    if (hl_term_tuple_arity(t, len, &arity) || n < 1 || n > arity)
-        return HL_EBADARG;
-    size_t pos = t[0] == HL_TAG_SMALL_TUPLE ? 2 : 5;
-    for (size_t i = 1; i < n; i++)
-        if (hl_term_skip(t, len, &pos))
-            return HL_EBADARG;
-    size_t start = pos;
-    if (hl_term_skip(t, len, &pos))
-        return HL_EBADARG;
-    elem->data = t + start;
-    elem->len = pos - start;
-    return HL_OK;
-}
-
-int hl_term_node_of(const unsigned char *t, size_t len, hl_bytes *node_atom)
-{
-    hl_ident id;
-    size_t pos = 0;
-    if (!t || hl_term_read_ident(t, len, &pos, &id))
-        return HL_EBADARG;
-    *node_atom = id.node.enc;
-    return HL_OK;
-}
-
-int hl_term_is_pid(const unsigned char *t, size_t len)
-{
-    hl_ident id;
-    size_t pos = 0;
-    return t && hl_term_read_ident(t, len, &pos, &id) == HL_OK && id.kind == HL_TAG_NEW_PID;
-}
 
 int hl_term_put_atom(hl_buf *out, const char *name, size_t len)
 {
@@ -65,89 +15,6 @@ int hl_term_put_atom(hl_buf *out, const char *name, size_t len)
     if ((!name && len) || !hl_term_utf8_ok(a.p, len))
         return HL_EBADARG;
     return hl_term_put_canon_atom(out, &a);
-}
-
-int hl_term_get_atom(const unsigned char *t, size_t len, char *name, size_t cap)
-{
-    hl_atom a;
-    size_t pos = 0, w = 0;
-    if (!t || !name || hl_term_read_atom(t, len, &pos, &a) || hl_term_atom_utf8_len(&a) >= cap)
-        return HL_EBADARG;
-    for (size_t i = 0; i < a.n; i++) {
-        unsigned c = a.p[i];
-        if (a.latin1 && c >= 0x80) {
-            name[w++] = (char)(0xC0 | (c >> 6));
-            name[w++] = (char)(0x80 | (c & 0x3F));
-        } else {
-            name[w++] = (char)c;
-        }
-    }
-    name[w] = 0;
-    return HL_OK;
-}
-
-int hl_term_get_int(const unsigned char *t, size_t len, int64_t *v)
-{
-    hl_int x;
-    size_t pos = 0;
-    if (!t || hl_term_read_int(t, len, &pos, &x) || x.n > 8)
-        return HL_EBADARG;
-    uint64_t m = 0;
-    for (size_t i = x.n; i-- > 0;)
-        m = (m << 8) | hl_int_byte(&x, i);
-    if (x.neg ? m > (UINT64_C(1) << 63) : m > (uint64_t)INT64_MAX)
-        return HL_EBADARG;
-    *v = x.neg ? (int64_t)(0 - m) : (int64_t)m;
-    return HL_OK;
-}
-
-/* Walk the list at t, calling fn per element when fn is not NULL. Tails that
- * are lists continue the walk; the list must end in [] (or a string). */
-static int walk_list(const unsigned char *t, size_t len, hl_term_elem_fn fn, void *ctx)
-{
-    size_t pos = 0;
-    unsigned char small[2] = {HL_TAG_SMALL_INTEGER, 0};
-    for (;;) {
-        if (pos >= len)
-            return HL_EBADARG;
-        if (t[pos] == HL_TAG_NIL)
-            return HL_OK;
-        if (t[pos] == HL_TAG_STRING) {
-            if (len - pos < 3)
-                return HL_EBADARG;
-            size_t n = hl_get_u16(t + pos + 1);
-            if (len - pos - 3 < n)
-                return HL_EBADARG;
-            for (size_t i = 0; fn && i < n; i++) {
-                small[1] = t[pos + 3 + i];
-                int rc = fn(ctx, (hl_bytes){small, 2});
-                if (rc)
-                    return rc;
-            }
-            return HL_OK;
-        }
-        if (t[pos] != HL_TAG_LIST || len - pos < 5)
-            return HL_EBADARG;
-        size_t n = hl_get_u32(t + pos + 1);
-        pos += 5;
-        for (size_t i = 0; i < n; i++) {
-            size_t start = pos;
-            if (hl_term_skip(t, len, &pos))
-                return HL_EBADARG;
-            int rc = fn ? fn(ctx, (hl_bytes){t + start, pos - start}) : HL_OK;
-            if (rc)
-                return rc;
-        }
-    }
-}
-
-int hl_term_list_each(const unsigned char *t, size_t len, hl_term_elem_fn fn, void *ctx)
-{
-    if (!t || !fn)
-        return HL_EBADARG;
-    /* a first pass without fn: an improper list is refused before any call */
-    int rc = walk_list(t, len, NULL, NULL);
-    return rc ? rc : walk_list(t, len, fn, ctx);
 }
 
 int hl_term_put_tuple_header(hl_buf *out, size_t arity)

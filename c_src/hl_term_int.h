@@ -1,7 +1,9 @@
 /*
- * hl_term_int.h: private helpers shared by the term codec (hl_term*.c) and
- * the term order (hl_order.c). Not a public contract: other modules use
- * hl_term.h and hl_order.h.
+ * hl_term_int.h: the scalar readers and writers (hl_term_util.c), private to
+ * the term layer: the skipper and accessors (hl_term_read.c), the encoders
+ * (hl_term_enc.c), the term order (hl_order.c) and the canonicaliser
+ * (hl_term.c). Not a public contract: other modules use hl_term.h and
+ * hl_order.h. hl_term_util.c is a leaf: it calls nothing of the term layer.
  *
  * The one idea: every scalar (integer, float, atom, pid, port, reference) has
  * several wire encodings, and each has exactly one reader here that accepts
@@ -12,7 +14,7 @@
 #ifndef HL_TERM_INT_H
 #define HL_TERM_INT_H
 
-#include "hl_term.h"
+#include "hl_term_read.h"
 
 /* An integer of any encoding: sign plus magnitude as little-endian bytes
  * without high zero bytes (n == 0 means zero, and then neg is 0). A big

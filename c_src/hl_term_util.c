@@ -1,7 +1,8 @@
 /*
  * hl_term_util.c: readers and canonical writers for the scalar terms
  * (integers, floats, atoms, pids, ports, references), shared by the codec and
- * the term order (see hl_term_int.h).
+ * the term order (see hl_term_int.h). A leaf of the term layer: it calls only
+ * hl_common and libc.
  *
  * Every reader accepts all the encodings erts accepts for that kind and
  * decodes them to one set of fields; canonicalising a scalar is then "read,

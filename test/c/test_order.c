@@ -149,6 +149,52 @@ static void test_order_list_encodings(void **state)
     assert_true(hl_order_compare(s, sizeof s, improper, sizeof improper, HL_CMP_EQ) > 0);
 }
 
+/* A provider that says every map's pairs are already in key order (for the
+ * two 15-byte maps of test_order_known_maps). */
+static int claims_in_order(void *ctx, const unsigned char *m, size_t n, size_t *key_at,
+                           size_t *order)
+{
+    int *calls = ctx;
+    size_t p = 5;
+    ++*calls;
+    for (size_t i = 0; i < 2 * n; i++) {
+        key_at[i] = p;
+        assert_int_equal(hl_term_skip(m, 15, &p), HL_OK);
+    }
+    key_at[2 * n] = p;
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    return 1;
+}
+
+static int knows_nothing(void *ctx, const unsigned char *m, size_t n, size_t *key_at, size_t *order)
+{
+    (void)m, (void)n, (void)key_at, (void)order;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* Known map orders are used as given, unknown maps are sorted as usual. */
+static void test_order_known_maps(void **state)
+{
+    (void)state;
+    /* #{b => 1, a => 2} as written, and its canonical #{a => 2, b => 1} */
+    const unsigned char raw[] = {116, 0, 0, 0, 2, 119, 1, 'b', 97, 1, 119, 1, 'a', 97, 2};
+    const unsigned char sorted[] = {116, 0, 0, 0, 2, 119, 1, 'a', 97, 2, 119, 1, 'b', 97, 1};
+    int calls = 0;
+    hl_order_maps lie = {claims_in_order, &calls}, none = {knows_nothing, &calls};
+    assert_int_equal(hl_order_compare(raw, sizeof raw, sorted, sizeof sorted, HL_CMP_EXACT), 0);
+    assert_int_equal(
+        hl_order_compare_known(raw, sizeof raw, sorted, sizeof sorted, HL_CMP_EXACT, &none), 0);
+    assert_int_equal(calls, 2);
+    /* told the raw pairs are in order, b is its first key: after a */
+    assert_true(hl_order_compare_known(raw, sizeof raw, sorted, sizeof sorted, HL_CMP_EXACT, &lie) >
+                0);
+    assert_int_equal(calls, 4);
+    assert_int_equal(
+        hl_order_compare_known(raw, sizeof raw, sorted, sizeof sorted, HL_CMP_EXACT, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_order_int_float_exact),
         cmocka_unit_test(test_order_deep_nesting_iterates),
         cmocka_unit_test(test_order_list_encodings),
+        cmocka_unit_test(test_order_known_maps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
