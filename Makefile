@@ -15,6 +15,7 @@
 #   demo           the survive-the-fire demo (embedded C node)
 #   bench          benchmarks, results in bench/RESULTS.md
 #   fuzz           libFuzzer on the request path for FUZZ_SECONDS (default 60)
+#   soak           the :soak ExUnit tests: kills under write load, SOAK_SECONDS each
 #   format         clang-format the C and mix format the Elixir
 #   clean
 # Variables: V=1 (show commands), DEBUG=1 (-g -O0), SANITIZE=1 (ASan+UBSan),
@@ -68,7 +69,7 @@ TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 
 .PHONY: all setup test ctest valgrind sanitize vectors demo bench format clean mixtest \
   san-node mixtest-asan \
-  valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds
+  valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds soak soak-run
 
 # Building only compiles: nothing here installs packages. The targets a
 # person runs on a fresh machine (test, demo, bench, valgrind, sanitize) run
@@ -157,6 +158,10 @@ demo: setup
 	$(Q)$(SUB) demo-run
 bench: setup
 	$(Q)$(SUB) bench-run
+soak: setup
+	$(Q)$(SUB) soak-run
+soak-run: all
+	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix test --only soak
 fuzz: setup
 	$(Q)sh scripts/setup.sh clang libclang-rt-14-dev
 	$(Q)$(SUB) fuzz-run

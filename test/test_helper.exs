@@ -1,5 +1,5 @@
 # Suites that start peer VMs or kill C nodes are tagged :slow and left out of
 # a plain `mix test`; `make mixtest` (and so `make test`) passes
-# `--include slow` and runs everything.
-ExUnit.start(capture_log: true, exclude: [:slow])
+# `--include slow` and runs everything. :soak tests run only in `make soak`.
+ExUnit.start(capture_log: true, exclude: [:slow, :soak])
 HeirloomTest.start_distribution!()
