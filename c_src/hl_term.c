@@ -269,9 +269,10 @@ static int list_next(canon_ctx *c, cframe *f, int *rc)
 static int close_list(canon_ctx *c, cframe *f)
 {
     hl_buf *out = c->out;
-    unsigned char *d = out->data + f->start;
     if (f->count == 0) /* no header: the term is its tail, written already, or [] */
         return f->proper ? hl_buf_append_byte(out, HL_TAG_NIL) : HL_OK;
+    /* Only now: out->data may be NULL while nothing has been written. */
+    unsigned char *d = out->data + f->start;
     if (f->count > 0xffffffffu)
         return HL_EBADARG;
     if (f->proper && f->all_small && f->count <= 0xffff) {

@@ -154,6 +154,28 @@ static void test_term_string_limit(void **state)
     }
 }
 
+/* A list with no elements is its tail; found by the request fuzzer, which
+ * canonicalised one into a buffer that had no memory yet (UBSan: an offset
+ * applied to NULL). erts decodes both inputs as below. */
+static void test_term_empty_list_ext_into_empty_buffer(void **state)
+{
+    (void)state;
+    static const unsigned char nil_tail[] = {108, 0, 0, 0, 0, 107, 0, 0}; /* [] | "" */
+    static const unsigned char int_tail[] = {108, 0, 0, 0, 0, 97, 5};     /* [] | 5 */
+    hl_buf out = {0};
+    size_t pos = 0;
+    assert_int_equal(hl_term_canon(nil_tail, sizeof nil_tail, &pos, &out), HL_OK);
+    assert_int_equal(out.len, 1);
+    assert_int_equal(out.data[0], HL_TAG_NIL);
+    hl_buf_free(&out);
+    pos = 0;
+    assert_int_equal(hl_term_canon(int_tail, sizeof int_tail, &pos, &out), HL_OK);
+    assert_int_equal(out.len, 2);
+    assert_int_equal(out.data[0], HL_TAG_SMALL_INTEGER);
+    assert_int_equal(out.data[1], 5);
+    hl_buf_free(&out);
+}
+
 static void test_term_canon_advances_pos(void **state)
 {
     (void)state;
@@ -366,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_term_bad_vectors),
         cmocka_unit_test(test_term_deep_nesting_iterates),
         cmocka_unit_test(test_term_string_limit),
+        cmocka_unit_test(test_term_empty_list_ext_into_empty_buffer),
         cmocka_unit_test(test_term_canon_advances_pos),
         cmocka_unit_test(test_term_tuple_access),
         cmocka_unit_test(test_term_get_int),
