@@ -49,7 +49,7 @@ CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
 # The C node's own modules (event loop, distribution, protocol); every other
 # c_src/hl_*.c but the NIF entry is core: no ei, shared by the C node, the NIF
 # and the unit tests.
-NODE_ONLY := hl_main hl_node hl_loop hl_dist hl_dist_sock hl_dm hl_proto hl_proto_args \
+NODE_ONLY := hl_main hl_node hl_loop hl_dist hl_dist_hs hl_dm hl_proto hl_proto_args \
   hl_proto_info hl_watch
 CORE_SRC := $(filter-out $(NODE_ONLY:%=c_src/%.c) c_src/hl_nif.c,$(wildcard c_src/hl_*.c))
 NODE_SRC := $(CORE_SRC) $(NODE_ONLY:%=c_src/%.c)
