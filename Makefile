@@ -8,9 +8,13 @@
 #   ctest          only the cmocka tests
 #   valgrind       the cmocka tests under valgrind (errors fail the target)
 #   sanitize       rebuild and run the cmocka tests with ASan + UBSan
+#   mixtest        only the ExUnit suite, slow suites included
+#   san-node       build/san/heirloom_node, the C node with ASan + UBSan
+#   mixtest-asan   the ExUnit suite against that C node (HEIRLOOM_NODE)
 #   vectors        regenerate test/vectors/*.txt from test/vectors/gen_vectors.escript
 #   demo           the survive-the-fire demo (embedded C node)
 #   bench          benchmarks, results in bench/RESULTS.md
+#   fuzz           libFuzzer on the request path for FUZZ_SECONDS (default 60)
 #   format         clang-format the C and mix format the Elixir
 #   clean
 # Variables: V=1 (show commands), DEBUG=1 (-g -O0), SANITIZE=1 (ASan+UBSan),
@@ -63,7 +67,8 @@ TEST_NAMES := $(patsubst test/c/%.c,%,$(wildcard test/c/test_*.c))
 TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 
 .PHONY: all setup test ctest valgrind sanitize vectors demo bench format clean mixtest \
-  valgrind-run sanitize-run demo-run bench-run
+  san-node mixtest-asan \
+  valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds
 
 # Building only compiles: nothing here installs packages. The targets a
 # person runs on a fresh machine (test, demo, bench, valgrind, sanitize) run
@@ -78,8 +83,10 @@ $(BUILD)/%.o: c_src/%.c Makefile
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -I$(ERL_EI_INCLUDE_DIR) -I$(ERTS_INCLUDE_DIR) -c $< -o $@
 
-priv/heirloom_node: $(NODE_OBJ)
-	@mkdir -p priv
+# $(BUILD)/heirloom_node: the same C node linked in the build directory, for
+# san-node (BUILD=build/san SANITIZE=1) without touching priv/.
+priv/heirloom_node $(BUILD)/heirloom_node: $(NODE_OBJ)
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_OPT) $(LDFLAGS_SAN) -o $@ $^ -L$(ERL_EI_LIBDIR) -lei -llmdb -lpthread
 
@@ -106,6 +113,10 @@ valgrind-run: $(TEST_BINS)
 sanitize-run:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 ctest
 
+# The C node with ASan + UBSan, for mixtest-asan.
+san-node:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 build/san/heirloom_node
+
 vectors:
 	escript test/vectors/gen_vectors.escript test/vectors
 
@@ -113,7 +124,25 @@ vectors:
 FREE_PORT = $(shell $(ERL) -noshell -eval '{ok,S}=gen_tcp:listen(0,[{ip,{127,0,0,1}}]),{ok,P}=inet:port(S),io:format("~p",[P]),halt().')
 
 mixtest: all
-	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix test
+	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix test --include slow
+
+# The ExUnit suite once more, every C node it starts being the sanitized one
+# (HEIRLOOM_NODE). ASan, LSan and UBSan write their reports to files under
+# SAN_REPORTS instead of the C node's output, so a report from any C node (one
+# the harness owns, one a peer VM started detached) fails the target; a C
+# node the harness stops with SIGTERM also exits non-zero on a leak or error.
+# A C node killed with kill -9 reports nothing, by nature.
+SAN_REPORTS := build/san/reports
+SAN_OPTS := exitcode=86:log_path=$(abspath $(SAN_REPORTS))/san
+mixtest-asan: all san-node
+	$(Q)rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
+	$(Q)st=0; HEIRLOOM_NODE=$(abspath build/san/heirloom_node) \
+	  ASAN_OPTIONS=detect_leaks=1:$(SAN_OPTS) LSAN_OPTIONS=$(SAN_OPTS) \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:$(SAN_OPTS) \
+	  ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix test --include slow || st=$$?; \
+	if [ -n "$$(ls -A $(SAN_REPORTS))" ]; then cat $(SAN_REPORTS)/*; \
+	  echo "mixtest-asan: sanitizer reports from the C node above (files in $(SAN_REPORTS))"; st=1; fi; \
+	exit $$st
 
 # What a person runs: set-up first, then the work in a sub-make, so the
 # paths to erts are computed after erl is installed.
@@ -128,6 +157,34 @@ demo: setup
 	$(Q)$(SUB) demo-run
 bench: setup
 	$(Q)$(SUB) bench-run
+fuzz: setup
+	$(Q)sh scripts/setup.sh clang libclang-rt-14-dev
+	$(Q)$(SUB) fuzz-run
+
+# libFuzzer on the C node's request path (test/fuzz/fuzz_request.c): the real
+# node, protocol, DataMaster and store behind a fake distribution layer.
+# FUZZ_SECONDS bounds the run; new inputs go to build/fuzz/corpus, the
+# committed seeds are read from test/fuzz/corpus/request.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_REENTRANT -DHL_VERSION='"$(VERSION)"' -g -O1 \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Wall -Wextra -Werror
+FUZZ_SRC := $(CORE_SRC) test/fuzz/fake_dist.c \
+  $(filter-out c_src/hl_dist.c c_src/hl_dist_hs.c c_src/hl_main.c,$(NODE_ONLY:%=c_src/%.c))
+$(BUILD)/fuzz/fuzz_request: test/fuzz/fuzz_request.c $(FUZZ_SRC) $(wildcard c_src/*.h test/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-LD $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Ic_src -Itest/fuzz -o $@ test/fuzz/fuzz_request.c $(FUZZ_SRC) \
+	  -llmdb -lpthread
+fuzz-run: $(BUILD)/fuzz/fuzz_request
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(Q)$(BUILD)/fuzz/fuzz_request -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	  -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus test/fuzz/corpus/request
+# Fold what a run found into the committed seeds (minimised).
+fuzz-merge: $(BUILD)/fuzz/fuzz_request
+	$(Q)$(BUILD)/fuzz/fuzz_request -merge=1 test/fuzz/corpus/request $(BUILD)/fuzz/corpus
+fuzz-seeds:
+	escript test/fuzz/make_seeds.escript test/fuzz/corpus/request
 
 demo-run: all
 	$(Q)mix run examples/demo/demo.exs

@@ -40,6 +40,10 @@ const char *hl_err_reason(int err)
         return "unknown_request";
     case HL_EWOULDBLOCK:
         return "would_block";
+    case HL_EFORGED:
+        return "forged_from";
+    case HL_EHANDLE:
+        return "bad_handle";
     default:
         return "internal";
     }

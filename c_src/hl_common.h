@@ -31,7 +31,9 @@ typedef enum {
     HL_EOWNED = -11,       /* claim: another live process owns the table */
     HL_ENOPROC = -12,      /* the target process is not alive */
     HL_EUNKNOWN = -13,     /* no such request (verb and arity) */
-    HL_EWOULDBLOCK = -14   /* a no-wait read met a busy lock: redo where waiting is fine */
+    HL_EWOULDBLOCK = -14,  /* a no-wait read met a busy lock: redo where waiting is fine */
+    HL_EFORGED = -15,      /* a call's From is not the sender the distribution proved */
+    HL_EHANDLE = -16       /* NIF: a store handle from an unloaded instance of the library */
 } hl_err;
 
 /* The reason atom (as a C string) for an error code: "badarg", "no_table",

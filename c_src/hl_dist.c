@@ -151,7 +151,6 @@ static int queue(hl_conn *c, const void *p, size_t n)
 
 int hl_dist_send(hl_dist *d, hl_conn *c, hl_bytes control, hl_bytes msg)
 {
-    (void)d;
     if (!c || c->dead)
         return HL_EBADARG;
     size_t flen = 1 + 1 + control.len + (msg.len ? 1 + msg.len : 0);
@@ -175,6 +174,11 @@ int hl_dist_send(hl_dist *d, hl_conn *c, hl_bytes control, hl_bytes msg)
     }
     if (rc)
         c->out.len = mark;
+    else if (mark == c->out_off && c->fd >= 0)
+        /* Output was idle: a send made outside a dispatch round (queued
+         * work between rounds) goes out as soon as the socket is writable,
+         * not at the next tick. (A pending connection flushes when up.) */
+        hl_loop_set_events(d->loop, c->fd, POLLIN | POLLOUT);
     return rc;
 }
 

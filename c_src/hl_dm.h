@@ -5,7 +5,9 @@
  * asks hl_owner, writes the new state back (or drops the table), sends the
  * 'ETS-TRANSFER' message and keeps every owner and heir pid monitored. A pid
  * that cannot be monitored (its node is not connected) is treated as dead at
- * once, so a table never stays with a process nobody can see.
+ * once, so a table never stays with a process nobody can see. Deaths are
+ * queued and carried out in bounded slices (hl_dm_work), so that thousands
+ * of them never keep the C node from answering.
  */
 #ifndef HL_DM_H
 #define HL_DM_H
@@ -15,27 +17,39 @@
 #include "hl_store.h"
 #include "hl_watch.h"
 
-typedef struct {
-    hl_store *store;
-    hl_dist *dist;
-    hl_watch *watch;
-    hl_meta last_; /* private: keeps res->owned_by alive between calls */
-} hl_dm;
+typedef struct hl_dm hl_dm;
 
-/* Release what the DataMaster holds (not the store, dist or watch). */
-void hl_dm_clear(hl_dm *dm);
+/* A DataMaster over store (which stays the caller's). It can handle a
+ * restart at once; it needs hl_dm_attach before any other event. NULL when
+ * out of memory. */
+hl_dm *hl_dm_new(hl_store *store);
+/* Give it the connections and the monitors (both stay the caller's). */
+void hl_dm_attach(hl_dm *dm, hl_dist *dist, hl_watch *watch);
+/* Free the DataMaster (not the store, dist or watch). Safe with NULL. */
+void hl_dm_free(hl_dm *dm);
 
 /* Apply ev to table tab and carry out the result. Returns the store's error
- * (HL_ENOTABLE, ...) or HL_OK; refusals for the caller are in res->err
- * (res->owned_by stays valid until the next call on this table). */
+ * (HL_ENOTABLE, HL_ESTORE, ...) or HL_OK; refusals for the caller are in
+ * res->err. Views in res (res->owned_by) live until the next hl_dm_event or
+ * hl_dm_release on this DataMaster. */
 int hl_dm_event(hl_dm *dm, hl_bytes tab, const hl_own_event *ev, hl_own_result *res);
-/* Monitor the owner and heir of a table just created or changed. */
+/* Release what the last hl_dm_event's result points into (end of a request). */
+void hl_dm_release(hl_dm *dm);
+/* Monitor the owner and heir of a table just created or changed, and index
+ * them (hl_pidx) so that their deaths find this table. */
 void hl_dm_watch_table(hl_dm *dm, hl_bytes tab, const hl_own *own);
 /* A watched pid died: every table it owns goes to its heir, every table it
- * is heir of gets the C node as heir. */
+ * is heir of gets the C node as heir. Only queued here (O(its tables)); the
+ * work is done by hl_dm_work. */
 void hl_dm_pid_down(hl_dm *dm, hl_bytes pid);
 /* A node's connection dropped: as pid_down for all of its pids. */
 void hl_dm_node_down(hl_dm *dm, hl_bytes node);
+/* Carry out up to `budget` queued table changes (one write transaction
+ * each). Returns 1 while more are queued, else 0. */
+int hl_dm_work(hl_dm *dm, size_t budget);
+/* ets:delete/1: drop the table (hl_store_drop's rules and errors) and
+ * forget its owner and heir in the index. */
+int hl_dm_drop(hl_dm *dm, hl_bytes tab, hl_bytes caller);
 /* The C node (re)started: it holds every table until claimed. */
 void hl_dm_restart(hl_dm *dm);
 /* Build {'ETS-TRANSFER', Tab, From, Data}; from.len 0 means the C node. */

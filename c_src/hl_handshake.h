@@ -18,7 +18,7 @@
  *
  * Our flags are ei's (the C node was an ei node) plus
  * DFLAG_DIST_MONITOR_NAME: erts forwards MONITOR_P_EXIT only to peers that
- * advertise it (docs/architecture.md). A peer must offer erts's mandatory
+ * advertise it (docs/architecture.md), and DFLAG_SEND_SENDER. A peer must offer erts's mandatory
  * flags (DFLAG_MANDATORY_25_DIGEST stands for all of them, as in OTP 25);
  * dynamic node names (DFLAG_NAME_ME) are refused.
  */
@@ -41,6 +41,7 @@
 #define HL_DFLAG_UTF8_ATOMS 0x10000ull
 #define HL_DFLAG_MAP_TAG 0x20000ull
 #define HL_DFLAG_BIG_CREATION 0x40000ull
+#define HL_DFLAG_SEND_SENDER 0x80000ull
 #define HL_DFLAG_HANDSHAKE_23 0x1000000ull
 #define HL_DFLAG_UNLINK_ID 0x2000000ull
 #define HL_DFLAG_MANDATORY_25_DIGEST 0x4000000ull
@@ -53,8 +54,11 @@
      HL_DFLAG_UTF8_ATOMS | HL_DFLAG_NEW_FUN_TAGS | HL_DFLAG_BIG_CREATION | HL_DFLAG_NEW_FLOATS |   \
      HL_DFLAG_MAP_TAG | HL_DFLAG_EXPORT_PTR_TAG | HL_DFLAG_BIT_BINARIES)
 
-/* What the C node advertises: a hidden node (no DFLAG_PUBLISHED), without
- * the atom cache or fragments, so every frame it receives is self-contained. */
+/* What the C node advertises: ei's flags (a hidden node, no DFLAG_PUBLISHED,
+ * without the atom cache or fragments, so every frame it receives is
+ * self-contained), plus DIST_MONITOR_NAME (see above) and SEND_SENDER: peers
+ * then name the sender of every message to our pid, which access checks
+ * need (hl_node.c); a plain SEND names nobody. */
 #define HL_DFLAG_OURS                                                                              \
     (HL_DFLAG_MANDATORY_25_DIGEST | HL_DFLAG_EXTENDED_REFERENCES | HL_DFLAG_DIST_MONITOR |         \
      HL_DFLAG_DIST_MONITOR_NAME | HL_DFLAG_EXTENDED_PIDS_PORTS | HL_DFLAG_FUN_TAGS |               \

@@ -21,7 +21,17 @@ struct hl_loop {
     struct pollfd *pfds;
     hl_loop_entry *entries;
     size_t n, cap;
+    int (*work)(void *ctx);
+    void *work_ctx;
+    int more; /* the last work slice left some */
 };
+
+void hl_loop_set_work(hl_loop *l, int (*fn)(void *ctx), void *ctx)
+{
+    l->work = fn;
+    l->work_ctx = ctx;
+    l->more = fn != NULL;
+}
 
 hl_loop *hl_loop_new(void)
 {
@@ -109,7 +119,7 @@ int hl_loop_run(hl_loop *l, volatile sig_atomic_t *stop, int tick_ms, void (*on_
     long long next_tick = now_ms() + tick_ms;
     while (!*stop) {
         compact(l);
-        long long wait = next_tick - now_ms();
+        long long wait = l->more ? 0 : next_tick - now_ms();
         int rc = poll(l->pfds, l->n, wait < 0 ? 0 : (int)wait);
         if (rc < 0 && errno != EINTR)
             return -1;
@@ -122,6 +132,8 @@ int hl_loop_run(hl_loop *l, volatile sig_atomic_t *stop, int tick_ms, void (*on_
             l->pfds[i].revents = 0;
             l->entries[i].fn(l->entries[i].ctx, l->pfds[i].fd, rev);
         }
+        if (l->work && !*stop)
+            l->more = l->work(l->work_ctx);
         if (now_ms() >= next_tick) {
             next_tick = now_ms() + tick_ms;
             if (on_tick)

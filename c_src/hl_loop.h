@@ -27,6 +27,13 @@ void hl_loop_set_events(hl_loop *l, int fd, short events);
 /* Unregister fd; no-op if it is not registered. */
 void hl_loop_del(hl_loop *l, int fd);
 /*
+ * Work to do between rounds of poll(): fn(ctx) is called once per round,
+ * after the ready descriptors are served, and returns non-zero while work
+ * remains (poll() then does not wait). fn should do a bounded slice, so that
+ * other descriptors are served between slices. NULL fn: none.
+ */
+void hl_loop_set_work(hl_loop *l, int (*fn)(void *ctx), void *ctx);
+/*
  * Run until *stop becomes non-zero (a signal handler sets it). on_tick is
  * called about every tick_ms. Returns 0, or -1 if poll() failed for a reason
  * other than EINTR.

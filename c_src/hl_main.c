@@ -50,6 +50,7 @@ static void usage(FILE *f)
                "  --map-size BYTES     LMDB map size (default 64 GiB, sparse)\n"
                "  --net-ticktime SECS  drop peers silent this long (default 60)\n"
                "  --verbose            log refused requests and connection events\n"
+               "  --default-dir        print the default store directory for --name, exit\n"
                "  --help, --version\n");
 }
 
@@ -149,7 +150,15 @@ typedef struct {
     const char *name, *cookie, *cookie_file, *dir, *listen, *sync;
     int port, ticktime, verbose;
     size_t map_size;
+    int print_dir;
 } cli;
+
+/* The one place the default store directory is decided: the embedded
+ * default (heirloom_embedded.erl) asks for it with --default-dir. */
+static void default_dir(const char *name, char *out, size_t cap)
+{
+    snprintf(out, cap, "/dev/shm/heirloom/%s", name);
+}
 
 static int parse(int argc, char **argv, cli *c)
 {
@@ -165,6 +174,7 @@ static int parse(int argc, char **argv, cli *c)
                                          {"verbose", no_argument, 0, 'v'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
+                                         {"default-dir", no_argument, 0, 'D'},
                                          {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -205,6 +215,9 @@ static int parse(int argc, char **argv, cli *c)
         case 'V':
             printf("heirloom_node %s\n", HL_VERSION);
             exit(0);
+        case 'D':
+            c->print_dir = 1;
+            break;
         default:
             usage(stderr);
             return -1;
@@ -237,7 +250,7 @@ static unsigned fresh_creation(void)
 
 int main(int argc, char **argv)
 {
-    cli c = {"heirloom@127.0.0.1", NULL, NULL, NULL, "127.0.0.1", "none", 0, 60, 0, 0};
+    cli c = {"heirloom@127.0.0.1", NULL, NULL, NULL, "127.0.0.1", "none", 0, 60, 0, 0, 0};
     char err[8192], cookie[1024], dir[4096], cookie_path[4096];
     hl_store *store = NULL;
     hl_loop *loop = NULL;
@@ -245,6 +258,11 @@ int main(int argc, char **argv)
     int rc = 1;
     if (parse(argc, argv, &c))
         return 2;
+    if (c.print_dir) {
+        default_dir(c.name, dir, sizeof dir);
+        printf("%s\n", dir);
+        return 0;
+    }
     if (c.cookie) {
         snprintf(cookie, sizeof cookie, "%s", c.cookie);
     } else {
@@ -257,7 +275,7 @@ int main(int argc, char **argv)
             goto fail;
     }
     if (!c.dir) {
-        snprintf(dir, sizeof dir, "/dev/shm/heirloom/%s", c.name);
+        default_dir(c.name, dir, sizeof dir);
         c.dir = dir;
     }
     if (mkdir_p(c.dir)) {

@@ -25,6 +25,7 @@
 #include <erl_nif.h>
 
 #include "hl_store.h"
+#include "hl_table.h"
 #include "hl_term.h"
 
 #include <stdlib.h>
@@ -46,8 +47,12 @@ typedef struct {
 static ErlNifResourceType *env_type;
 static ErlNifMutex *registry_lock;
 static env_entry *registry;
+/* Module instances using this copy of the library (an upgrade loads a second
+ * one over the first; each is unloaded when purged). erts serialises load,
+ * upgrade and unload, so no lock. */
+static int instances;
 
-static ERL_NIF_TERM am_ok, am_error, am_true, am_false, am_dirty, am_badarg;
+static ERL_NIF_TERM am_ok, am_error, am_true, am_false, am_dirty;
 
 static ERL_NIF_TERM error_term(ErlNifEnv *env, int err)
 {
@@ -159,8 +164,10 @@ static ERL_NIF_TERM nif_open(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     env_entry *e;
     if (enif_get_string(env, argv[0], dir, sizeof dir, ERL_NIF_LATIN1) <= 0)
         return enif_make_badarg(env);
-    if (env_acquire(dir, &e, err, sizeof err))
-        return enif_make_tuple2(env, am_error, enif_make_string(env, err, ERL_NIF_LATIN1));
+    /* err's sentence is for a person; callers match on the reason atom. */
+    int rc = env_acquire(dir, &e, err, sizeof err);
+    if (rc)
+        return error_term(env, rc);
     env_res *r = enif_alloc_resource(env_type, sizeof *r);
     if (!r) {
         env_release(e);
@@ -202,13 +209,13 @@ typedef struct {
 static int prologue(ErlNifEnv *env, const ERL_NIF_TERM argv[], int with_key, call_args *a)
 {
     memset(a, 0, sizeof *a);
+    /* Not a handle of this library's resource type: made by an instance of
+     * the library that was deleted since (heirloom then opens a new one). */
     if (!(a->e = get_env(env, argv[0])))
-        return HL_EBADARG;
+        return HL_EHANDLE;
     int rc = canon(env, argv[1], &a->tab);
-    /* Same rule as the C node: a table is an atom or a reference. */
-    if (!rc && a->tab.data[0] != HL_TAG_SMALL_ATOM_UTF8 && a->tab.data[0] != HL_TAG_ATOM_UTF8 &&
-        a->tab.data[0] != HL_TAG_NEWER_REFERENCE)
-        rc = HL_EBADARG;
+    if (!rc)
+        rc = hl_table_id_check(hl_buf_view(&a->tab));
     if (!rc && with_key)
         rc = canon(env, argv[2], &a->key);
     return rc;
@@ -314,40 +321,17 @@ static ERL_NIF_TERM nif_member_dirty(ErlNifEnv *env, int argc, const ERL_NIF_TER
     return member_any(env, argv, 1);
 }
 
-static ERL_NIF_TERM objects(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *all, hl_bytes **views,
-                            size_t *n)
+/* The objects argument: read by the same code as the C node's, from its
+ * external format (one term_to_binary for the whole list). */
+static int objects(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *all, hl_bytes **views, size_t *n)
 {
-    unsigned len = 1;
-    ERL_NIF_TERM head, tail = t;
-    int single = enif_is_tuple(env, t);
-    if (!single && !enif_get_list_length(env, t, &len))
-        return am_badarg; /* neither a tuple nor a proper list */
-    size_t count = len;
-    size_t *ends = calloc(count ? count : 1, sizeof *ends);
-    *views = calloc(count ? count : 1, sizeof **views);
-    if (!ends || !*views) {
-        free(ends);
-        return am_error;
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (single)
-            head = t;
-        else if (!enif_get_list_cell(env, tail, &head, &tail))
-            break;
-        if (!enif_is_tuple(env, head) || canon(env, head, all)) {
-            free(ends);
-            return am_badarg;
-        }
-        ends[i] = all->len;
-    }
-    size_t start = 0;
-    for (size_t i = 0; i < count; i++) {
-        (*views)[i] = (hl_bytes){all->data + start, ends[i] - start};
-        start = ends[i];
-    }
-    *n = count;
-    free(ends);
-    return am_ok;
+    ErlNifBinary bin;
+    if (!enif_term_to_binary(env, t, &bin))
+        return HL_ENOMEM;
+    int rc =
+        bin.size > 1 ? hl_table_objects(bin.data + 1, bin.size - 1, all, views, n) : HL_EBADARG;
+    enif_release_binary(&bin);
+    return rc;
 }
 
 static ERL_NIF_TERM insert_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int only_new)
@@ -360,10 +344,8 @@ static ERL_NIF_TERM insert_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int on
     int rc = prologue(env, argv, 0, &a);
     if (!rc)
         rc = set_caller(env, &a);
-    if (!rc) {
-        ERL_NIF_TERM r = objects(env, argv[2], &all, &views, &n);
-        rc = r == am_ok ? HL_OK : (r == am_badarg ? HL_EBADARG : HL_ENOMEM);
-    }
+    if (!rc)
+        rc = objects(env, argv[2], &all, &views, &n);
     if (!rc)
         rc = hl_store_insert(a.e->store, hl_buf_view(&a.tab), hl_buf_view(&a.caller), views, n,
                              only_new, &inserted);
@@ -438,13 +420,13 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
     am_true = enif_make_atom(env, "true");
     am_false = enif_make_atom(env, "false");
     am_dirty = enif_make_atom(env, "dirty");
-    am_badarg = enif_make_atom(env, "badarg");
     env_type = enif_open_resource_type(env, NULL, "heirloom_env", env_dtor,
                                        ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER, NULL);
     if (!env_type)
         return 1;
     if (!registry_lock && !(registry_lock = enif_mutex_create("heirloom_nif_registry")))
         return 1;
+    instances++;
     return 0;
 }
 
@@ -458,8 +440,14 @@ static void unload(ErlNifEnv *env, void *priv)
 {
     (void)env;
     (void)priv;
-    /* The registry and its lock stay: resources from the old module code
-     * may still point at entries; the library is unloaded with them. */
+    /* erts unloads an instance once no resource of its types lives (types
+     * taken over on upgrade belong to the new one). While another instance
+     * remains, the registry and its lock are its; after the last one no
+     * store is open and the library is about to be closed. */
+    if (--instances == 0) {
+        enif_mutex_destroy(registry_lock);
+        registry_lock = NULL;
+    }
 }
 
 /* Normal schedulers only for short reads (see the file comment). */

@@ -5,8 +5,11 @@
  * {'$gen_call', {From, Tag}, Request}, sent to the registered name
  * (REG_SEND) or to the C node's pid (SEND); the reply {Tag, Reply} goes to
  * From, with Tag's bytes copied as they came (OTP 24+ tags are
- * [alias | Ref]). A request that must wait for a liveness probe is parked
- * with a copy of everything it needs and re-run when the answer comes.
+ * [alias | Ref]). The caller is the sender the frame's header names, never
+ * the From inside the message alone (anyone can write any pid there). A
+ * request that must wait for a liveness probe is parked with a copy of
+ * everything it needs and re-run when the answer comes. net_kernel's
+ * {is_auth, Node} (net_adm:ping/1) is answered `yes`.
  */
 #include "hl_node.h"
 
@@ -36,9 +39,10 @@ typedef struct {
 struct hl_node {
     hl_dist *dist;
     hl_watch *watch;
-    hl_dm dm;
+    hl_dm *dm;
     hl_proto proto;
-    hl_buf name_atom; /* 'heirloom' */
+    hl_buf name_atom;       /* 'heirloom' */
+    hl_buf net_kernel_atom; /* 'net_kernel' */
     parked *parked;
     size_t nparked, capparked;
     uint64_t next_probe;
@@ -67,14 +71,8 @@ static void park_free(parked *p)
 
 static int park(hl_node *n, hl_bytes caller, hl_bytes tag, hl_bytes request, uint64_t id)
 {
-    if (n->nparked == n->capparked) {
-        size_t cap = n->capparked ? n->capparked * 2 : 8;
-        parked *p = realloc(n->parked, cap * sizeof *p);
-        if (!p)
-            return HL_ENOMEM;
-        n->parked = p;
-        n->capparked = cap;
-    }
+    if (hl_grow((void **)&n->parked, &n->capparked, n->nparked + 1, sizeof *n->parked, 8))
+        return HL_ENOMEM;
     parked p = {id, {0}, {0}, {0}};
     if (hl_buf_append(&p.caller, caller.data, caller.len) ||
         hl_buf_append(&p.tag, tag.data, tag.len) ||
@@ -110,7 +108,7 @@ static void run_request(hl_node *n, hl_bytes caller, hl_bytes tag, hl_bytes requ
 {
     hl_buf out = {0}, target = {0};
     int rc = hl_proto_handle(&n->proto, caller, request, known, &out, &target);
-    if (rc == HL_PROTO_PROBE && !known) {
+    if (rc == HL_OK && target.len && !known) {
         uint64_t id = ++n->next_probe;
         rc = park(n, caller, tag, request, id);
         if (!rc) {
@@ -134,10 +132,49 @@ done:
     hl_buf_free(&target);
 }
 
-/* msg = {'$gen_call', {From, Tag}, Request}; anything else is ignored. */
-static void handle_message(hl_node *n, hl_bytes msg)
+/* net_adm:ping/1 asks the peer's net_kernel {is_auth, Node}; the connection
+ * was set up with the cookie, so the answer is yes (as jinterface says).
+ * Other net_kernel calls are not this node's business. */
+static void answer_net_kernel(hl_node *n, hl_bytes caller, hl_bytes tag, hl_bytes request)
 {
-    hl_bytes e, from, tag, request;
+    hl_bytes e;
+    size_t arity;
+    char verb[16];
+    hl_buf yes = {0};
+    if (hl_term_tuple_arity(request.data, request.len, &arity) || arity != 2 ||
+        hl_term_tuple_element(request.data, request.len, 1, &e) ||
+        hl_term_get_atom(e.data, e.len, verb, sizeof verb) || strcmp(verb, "is_auth"))
+        return;
+    if (!hl_term_put_atom(&yes, "yes", 3))
+        reply(n, caller, tag, hl_buf_view(&yes));
+    hl_buf_free(&yes);
+}
+
+/* Reply {error, Reason} to a call the C node will not run. */
+static void refuse(hl_node *n, hl_bytes to, hl_bytes tag, int err)
+{
+    hl_buf body = {0};
+    int rc = hl_term_put_tuple_header(&body, 2);
+    if (!rc)
+        rc = hl_term_put_atom(&body, "error", 5);
+    if (!rc)
+        rc = hl_term_put_atom(&body, hl_err_reason(err), strlen(hl_err_reason(err)));
+    if (!rc)
+        reply(n, to, tag, hl_buf_view(&body));
+    hl_buf_free(&body);
+}
+
+/*
+ * msg = {'$gen_call', {From, Tag}, Request}; anything else is ignored.
+ * Anyone can write any pid as From, so the caller is the sender the frame's
+ * header names (REG_SEND, SEND_SENDER), which the peer node vouches for; a
+ * From that differs is refused, answered to the real sender. A plain SEND
+ * names no sender: then From must at least live on the node the frame came
+ * from.
+ */
+static void handle_call(hl_node *n, hl_conn *c, hl_bytes sender, hl_bytes msg, int net_kernel)
+{
+    hl_bytes e, from, tag, request, node;
     size_t arity, pos = 0;
     char verb[16];
     if (hl_term_tuple_arity(msg.data, msg.len, &arity) || arity != 3 ||
@@ -151,11 +188,29 @@ static void handle_message(hl_node *n, hl_bytes msg)
             fprintf(stderr, "heirloom_node: ignored a message that is not a gen_server call\n");
         return;
     }
-    hl_buf caller = {0};
-    if (hl_term_canon(from.data, from.len, &pos, &caller) == HL_OK &&
-        hl_term_is_pid(caller.data, caller.len))
+    hl_buf caller = {0}, proved = {0};
+    if (hl_term_canon(from.data, from.len, &pos, &caller) ||
+        !hl_term_is_pid(caller.data, caller.len))
+        goto done;
+    pos = 0;
+    if (sender.len && hl_term_canon(sender.data, sender.len, &pos, &proved))
+        goto done;
+    if (sender.len ? !hl_bytes_eq(hl_buf_view(&caller), hl_buf_view(&proved))
+                   : hl_term_node_of(caller.data, caller.len, &node) ||
+                         !hl_bytes_eq(node, hl_conn_node(c))) {
+        if (n->verbose)
+            fprintf(stderr, "heirloom_node: refused a call whose From is not its sender\n");
+        if (proved.len)
+            refuse(n, hl_buf_view(&proved), tag, HL_EFORGED);
+        goto done;
+    }
+    if (net_kernel)
+        answer_net_kernel(n, hl_buf_view(&caller), tag, request);
+    else
         run_request(n, hl_buf_view(&caller), tag, request, NULL);
+done:
     hl_buf_free(&caller);
+    hl_buf_free(&proved);
 }
 
 static void unlink_ack(hl_node *n, hl_conn *c, hl_bytes control)
@@ -180,34 +235,47 @@ static void unlink_ack(hl_node *n, hl_conn *c, hl_bytes control)
     hl_buf_free(&ctl);
 }
 
-static int is_for_us(hl_node *n, hl_bytes to)
+/* Who a message is for: 1 for `heirloom` or our pid, 2 for `net_kernel`,
+ * 0 for anyone else. */
+static int addressee(hl_node *n, hl_bytes to)
 {
     hl_buf canon = {0};
     size_t pos = 0;
-    int yes = hl_term_canon(to.data, to.len, &pos, &canon) == HL_OK &&
-              (hl_bytes_eq(hl_buf_view(&canon), hl_buf_view(&n->name_atom)) ||
-               hl_bytes_eq(hl_buf_view(&canon), hl_dist_self_pid(n->dist)));
+    int who = 0;
+    if (hl_term_canon(to.data, to.len, &pos, &canon) == HL_OK) {
+        hl_bytes t = hl_buf_view(&canon);
+        if (hl_bytes_eq(t, hl_buf_view(&n->name_atom)) || hl_bytes_eq(t, hl_dist_self_pid(n->dist)))
+            who = 1;
+        else if (hl_bytes_eq(t, hl_buf_view(&n->net_kernel_atom)))
+            who = 2;
+    }
     hl_buf_free(&canon);
-    return yes;
+    return who;
 }
 
 static void on_message(void *ctx, hl_conn *c, hl_bytes control, hl_bytes msg)
 {
     hl_node *n = ctx;
-    hl_bytes e, to;
+    hl_bytes e, to, sender = {NULL, 0};
     int64_t type;
+    int who;
     if (hl_term_tuple_element(control.data, control.len, 1, &e) ||
         hl_term_get_int(e.data, e.len, &type))
         return;
     switch (type) {
-    case DOP_REG_SEND:
-        if (!hl_term_tuple_element(control.data, control.len, 4, &to) && is_for_us(n, to))
-            handle_message(n, msg);
+    case DOP_REG_SEND: /* {6, From, _, ToName} */
+        if (!hl_term_tuple_element(control.data, control.len, 2, &sender) &&
+            !hl_term_tuple_element(control.data, control.len, 4, &to) && (who = addressee(n, to)))
+            handle_call(n, c, sender, msg, who == 2);
         break;
-    case DOP_SEND:
-    case DOP_SEND_SENDER:
-        if (!hl_term_tuple_element(control.data, control.len, 3, &to) && is_for_us(n, to))
-            handle_message(n, msg);
+    case DOP_SEND_SENDER: /* {22, From, ToPid} */
+        if (!hl_term_tuple_element(control.data, control.len, 2, &sender) &&
+            !hl_term_tuple_element(control.data, control.len, 3, &to) && addressee(n, to) == 1)
+            handle_call(n, c, sender, msg, 0);
+        break;
+    case DOP_SEND: /* {2, _, ToPid}: no sender named */
+        if (!hl_term_tuple_element(control.data, control.len, 3, &to) && addressee(n, to) == 1)
+            handle_call(n, c, sender, msg, 0);
         break;
     case DOP_MONITOR_P_EXIT:
         hl_watch_handle_exit(n->watch, control);
@@ -226,27 +294,46 @@ static void on_node_down(void *ctx, hl_conn *c, hl_bytes node)
     hl_node *n = ctx;
     (void)c;
     hl_watch_node_down(n->watch, node);
-    hl_dm_node_down(&n->dm, node);
+    hl_dm_node_down(n->dm, node);
 }
 
 static void on_pid_down(void *ctx, hl_bytes pid)
 {
     hl_node *n = ctx;
-    hl_dm_pid_down(&n->dm, pid);
+    hl_dm_pid_down(n->dm, pid);
+}
+
+/* Deaths are carried out a slice at a time between rounds of the loop:
+ * each table is one write transaction (tens of microseconds), so a slice
+ * keeps other callers waiting a few milliseconds at most. */
+#define HL_NODE_WORK_SLICE 64
+
+int hl_node_work(void *node)
+{
+    hl_node *n = node;
+    return hl_dm_work(n->dm, HL_NODE_WORK_SLICE);
 }
 
 int hl_node_start(hl_node **out, const hl_node_opts *o, hl_store *store, hl_loop *loop, char *err,
                   size_t errlen)
 {
     hl_node *n = calloc(1, sizeof *n);
-    if (!n || hl_term_put_atom(&n->name_atom, "heirloom", 8)) {
+    if (!n || hl_term_put_atom(&n->name_atom, "heirloom", 8) ||
+        hl_term_put_atom(&n->net_kernel_atom, "net_kernel", 10)) {
+        if (n)
+            hl_buf_free(&n->name_atom);
         snprintf(err, errlen, "out of memory");
         free(n);
         return -1;
     }
     n->verbose = o->verbose;
-    n->dm.store = store;
-    hl_dm_restart(&n->dm); /* before serving: no dist needed, nothing is watched */
+    n->dm = hl_dm_new(store);
+    if (!n->dm) {
+        snprintf(err, errlen, "out of memory");
+        hl_node_stop(n);
+        return -1;
+    }
+    hl_dm_restart(n->dm); /* before serving: no dist needed, nothing is watched */
     hl_dist_handlers h = {n, on_message, on_node_down};
     if (hl_dist_start(&n->dist, &o->dist, loop, h, err, errlen)) {
         hl_node_stop(n);
@@ -258,9 +345,9 @@ int hl_node_start(hl_node **out, const hl_node_opts *o, hl_store *store, hl_loop
         hl_node_stop(n);
         return -1;
     }
-    n->dm.dist = n->dist;
-    n->dm.watch = n->watch;
-    n->proto = (hl_proto){&n->dm, o->dist.node_name, o->verbose};
+    hl_dm_attach(n->dm, n->dist, n->watch);
+    hl_loop_set_work(loop, hl_node_work, n);
+    n->proto = (hl_proto){n->dm, store, n->dist, o->dist.node_name, o->verbose};
     *out = n;
     return 0;
 }
@@ -285,7 +372,8 @@ void hl_node_stop(hl_node *n)
     for (size_t i = 0; i < n->nparked; i++)
         park_free(&n->parked[i]);
     free(n->parked);
-    hl_dm_clear(&n->dm);
+    hl_dm_free(n->dm);
     hl_buf_free(&n->name_atom);
+    hl_buf_free(&n->net_kernel_atom);
     free(n);
 }

@@ -4,17 +4,22 @@
  * A request {Verb, A1, ..., An} is looked up by (Verb, n) in one table of
  * handlers. A handler returns HL_OK with its reply appended, a negative
  * hl_err (turned into {error, Reason} here, in one place), or
- * HL_PROTO_PROBE. Arguments are canonicalised into a per-request arena.
+ * PROBE (private: the pid to probe is in r->probe). Arguments are canonicalised into a per-request
+ * arena.
  */
 #include "hl_proto.h"
 
 #include "hl_proto_args.h"
 #include "hl_proto_info.h"
+#include "hl_table.h"
 #include "hl_term.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A handler's answer "probe first": never leaves this file. */
+#define PROBE 1
 
 typedef struct {
     hl_proto *p;
@@ -50,12 +55,11 @@ static int h_ping(req *r)
 
 static int h_new(req *r)
 {
-    char name[256];
+    char name[1024]; /* any atom: 255 characters of up to 4 UTF-8 bytes */
     hl_bytes tab;
     hl_buf ref = {0};
-    hl_meta m = {.type = HL_SET, .keypos = 1, .access = HL_PROTECTED};
-    m.own.owner = r->caller;
-    m.own.heir_kind = HL_HEIR_CNODE;
+    hl_meta m;
+    hl_table_meta_default(&m, r->caller);
     int rc = hl_term_get_atom(r->args[0].data, r->args[0].len, name, sizeof name);
     if (!rc)
         rc = hl_args_new_opts(&r->arena, r->args[1], &m);
@@ -65,11 +69,11 @@ static int h_new(req *r)
         rc = hl_args_canon(&r->arena, r->args[0], &tab);
     } else {
         /* Unnamed tables are known by a reference, like ETS's tids. */
-        rc = hl_dist_make_ref(r->p->dm->dist, &ref);
+        rc = hl_dist_make_ref(r->p->dist, &ref);
         tab = hl_buf_view(&ref);
     }
     if (!rc)
-        rc = hl_store_create(r->p->dm->store, tab, &m);
+        rc = hl_store_create(r->p->store, tab, &m);
     if (!rc) {
         hl_dm_watch_table(r->p->dm, tab, &m.own);
         rc = put_bytes(r->reply, tab);
@@ -87,7 +91,7 @@ static int h_insert_any(req *r, int only_new)
     if (!rc)
         rc = hl_args_objects(&r->arena, r->args[1], &objs, &n);
     if (!rc)
-        rc = hl_store_insert(r->p->dm->store, tab, r->caller, objs, n, only_new, &inserted);
+        rc = hl_store_insert(r->p->store, tab, r->caller, objs, n, only_new, &inserted);
     if (rc)
         return rc;
     return put_bool(r->reply, only_new ? inserted : 1);
@@ -135,7 +139,7 @@ static int h_lookup(req *r)
     if (!rc)
         rc = hl_args_canon(&r->arena, r->args[1], &key);
     if (!rc)
-        rc = hl_store_lookup(r->p->dm->store, tab, r->caller, key, gather_obj, &g);
+        rc = hl_store_lookup(r->p->store, tab, r->caller, key, gather_obj, &g);
     if (!rc)
         rc = put_gathered(r, &g);
     hl_buf_free(&g.objs);
@@ -148,7 +152,7 @@ static int h_tab2list(req *r)
     gather g = {{0}, 0};
     int rc = hl_args_table(&r->arena, r->args[0], &tab);
     if (!rc)
-        rc = hl_store_each_object(r->p->dm->store, tab, r->caller, gather_obj, &g);
+        rc = hl_store_each_object(r->p->store, tab, r->caller, gather_obj, &g);
     if (!rc)
         rc = put_gathered(r, &g);
     hl_buf_free(&g.objs);
@@ -163,7 +167,7 @@ static int h_member(req *r)
     if (!rc)
         rc = hl_args_canon(&r->arena, r->args[1], &key);
     if (!rc)
-        rc = hl_store_member(r->p->dm->store, tab, r->caller, key, &found);
+        rc = hl_store_member(r->p->store, tab, r->caller, key, &found);
     return rc ? rc : put_bool(r->reply, found);
 }
 
@@ -174,7 +178,7 @@ static int h_delete_key(req *r)
     if (!rc)
         rc = hl_args_canon(&r->arena, r->args[1], &key);
     if (!rc)
-        rc = hl_store_delete_key(r->p->dm->store, tab, r->caller, key);
+        rc = hl_store_delete_key(r->p->store, tab, r->caller, key);
     return rc ? rc : put_bool(r->reply, 1);
 }
 
@@ -183,7 +187,7 @@ static int h_delete(req *r)
     hl_bytes tab;
     int rc = hl_args_table(&r->arena, r->args[0], &tab);
     if (!rc)
-        rc = hl_store_drop(r->p->dm->store, tab, r->caller);
+        rc = hl_dm_drop(r->p->dm, tab, r->caller);
     return rc ? rc : put_bool(r->reply, 1);
 }
 
@@ -192,7 +196,7 @@ static int h_delete_all(req *r)
     hl_bytes tab;
     int rc = hl_args_table(&r->arena, r->args[0], &tab);
     if (!rc)
-        rc = hl_store_delete_all(r->p->dm->store, tab, r->caller);
+        rc = hl_store_delete_all(r->p->store, tab, r->caller);
     return rc ? rc : put_bool(r->reply, 1);
 }
 
@@ -207,7 +211,7 @@ static int collect_name(void *ctx, hl_bytes name, const hl_meta *meta)
 static int h_all(req *r)
 {
     gather g = {{0}, 0};
-    int rc = hl_store_each_table(r->p->dm->store, collect_name, &g);
+    int rc = hl_store_each_table(r->p->store, collect_name, &g);
     if (!rc)
         rc = put_gathered(r, &g);
     hl_buf_free(&g.objs);
@@ -217,7 +221,7 @@ static int h_all(req *r)
 /* Ask the caller to find out whether pid is alive and run the request again. */
 static int want_probe(req *r, hl_bytes pid)
 {
-    return hl_buf_append(r->probe, pid.data, pid.len) ? HL_ENOMEM : HL_PROTO_PROBE;
+    return hl_buf_append(r->probe, pid.data, pid.len) ? HL_ENOMEM : PROBE;
 }
 
 static int h_give_away(req *r)
@@ -230,7 +234,7 @@ static int h_give_away(req *r)
     if (!rc)
         rc = hl_args_canon(&r->arena, r->args[2], &gift);
     if (!rc)
-        rc = hl_store_get_meta(r->p->dm->store, tab, &m);
+        rc = hl_store_get_meta(r->p->store, tab, &m);
     if (!rc && !hl_bytes_eq(m.own.owner, r->caller))
         rc = HL_ENOTOWNER; /* refuse before probing anything */
     hl_meta_free(&m);
@@ -250,25 +254,41 @@ static int h_give_away(req *r)
     return rc ? rc : put_bool(r->reply, 1);
 }
 
+/* Everything is checked before anything changes; then the heir (an
+ * ownership event) and the protection (a meta write), each atomic. */
 static int h_setopts(req *r)
 {
     hl_bytes tab;
-    hl_own_event ev = {.type = HL_OWN_SET_HEIR, .caller = r->caller};
-    hl_own_result res;
+    hl_setopts o;
+    hl_meta m = {0};
     int rc = hl_args_table(&r->arena, r->args[0], &tab);
     if (!rc)
-        rc = hl_args_heir_opts(&r->arena, r->args[1], &ev.heir_kind, &ev.heir, &ev.heir_data);
+        rc = hl_args_setopts(&r->arena, r->args[1], &o);
     if (!rc)
+        rc = hl_store_get_meta(r->p->store, tab, &m);
+    if (!rc && !hl_bytes_eq(m.own.owner, r->caller))
+        rc = HL_ENOTOWNER;
+    hl_meta_free(&m);
+    if (!rc && o.set_heir) {
+        hl_own_event ev = {.type = HL_OWN_SET_HEIR,
+                           .caller = r->caller,
+                           .heir_kind = o.heir_kind,
+                           .heir = o.heir,
+                           .heir_data = o.heir_data};
+        hl_own_result res;
         rc = hl_dm_event(r->p->dm, tab, &ev, &res);
-    if (!rc)
-        rc = res.err;
+        if (!rc)
+            rc = res.err;
+    }
+    if (!rc && o.set_access)
+        rc = hl_store_set_access(r->p->store, tab, r->caller, o.access);
     return rc ? rc : put_bool(r->reply, 1);
 }
 
 static int h_claim(req *r)
 {
     hl_bytes tab;
-    char name[256];
+    char name[1024]; /* any atom: 255 characters of up to 4 UTF-8 bytes */
     hl_own_event ev = {.type = HL_OWN_CLAIM, .caller = r->caller};
     hl_own_result res;
     int rc = hl_term_get_atom(r->args[0].data, r->args[0].len, name, sizeof name);
@@ -278,20 +298,30 @@ static int h_claim(req *r)
         rc = hl_dm_event(r->p->dm, tab, &ev, &res);
     if (!rc && res.err == HL_EOWNED && r->known && hl_bytes_eq(r->known->pid, res.owned_by) &&
         !r->known->alive) {
-        /* The owner is dead; its monitor's message is still on its way. */
-        hl_dm_pid_down(r->p->dm, res.owned_by);
-        rc = hl_dm_event(r->p->dm, tab, &ev, &res);
+        /* The owner is dead; its monitor's message is still on its way.
+         * This table cannot wait for the queue: hand it on now, then the
+         * claim. (The copy: the next event reuses the memory res views.) */
+        hl_buf dead = {0};
+        hl_own_result down;
+        rc = hl_buf_append(&dead, res.owned_by.data, res.owned_by.len);
+        hl_own_event died = {.type = HL_OWN_PID_DOWN, .pid = hl_buf_view(&dead)};
+        if (!rc)
+            rc = hl_dm_event(r->p->dm, tab, &died, &down);
+        if (!rc) {
+            hl_dm_pid_down(r->p->dm, hl_buf_view(&dead));
+            rc = hl_dm_event(r->p->dm, tab, &ev, &res);
+        }
+        hl_buf_free(&dead);
     } else if (!rc && res.err == HL_EOWNED && !r->known) {
         return want_probe(r, res.owned_by);
     }
     if (rc == HL_ENOTABLE) {
-        hl_meta m = {.type = HL_SET, .keypos = 1, .access = HL_PROTECTED};
-        m.own.owner = r->caller;
-        m.own.heir_kind = HL_HEIR_CNODE;
+        hl_meta m;
+        hl_table_meta_default(&m, r->caller);
         rc = hl_args_new_opts(&r->arena, r->args[1], &m);
         m.named = 1;
         if (!rc)
-            rc = hl_store_create(r->p->dm->store, tab, &m);
+            rc = hl_store_create(r->p->store, tab, &m);
         if (!rc)
             hl_dm_watch_table(r->p->dm, tab, &m.own);
     } else if (!rc && res.err) {
@@ -332,13 +362,13 @@ static int h_store_info(req *r)
     if (!rc)
         rc = put_atom(b, "dir");
     if (!rc)
-        rc = hl_term_put_string(b, hl_store_dir(r->p->dm->store));
+        rc = hl_term_put_string(b, hl_store_dir(r->p->store));
     if (!rc)
         rc = hl_term_put_tuple_header(b, 2);
     if (!rc)
         rc = put_atom(b, "node_pid");
     if (!rc)
-        rc = put_bytes(b, hl_dist_self_pid(r->p->dm->dist));
+        rc = put_bytes(b, hl_dist_self_pid(r->p->dist));
     if (!rc)
         rc = hl_term_put_nil(b);
     return rc;
@@ -427,7 +457,7 @@ int hl_proto_handle(hl_proto *p, hl_bytes caller, hl_bytes t, const hl_liveness 
             fprintf(stderr, "heirloom_node: request refused: %s\n", hl_err_reason(rc));
         rc = rc == HL_ENOMEM ? HL_ENOMEM : put_error(&r, rc);
     }
-    hl_meta_free(&p->dm->last_);
+    hl_dm_release(p->dm);
     hl_args_free(&r.arena);
-    return rc;
+    return rc == PROBE ? HL_OK : rc;
 }

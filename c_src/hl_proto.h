@@ -9,17 +9,20 @@
  *
  * Some requests need to know whether a process is alive before they can be
  * answered (give_away's target; the owner a claim finds, which may have
- * died a moment ago without its monitor's message having arrived yet). Then hl_proto_handle returns
- * HL_PROTO_PROBE with the pid to probe; the caller probes it and calls again with the answer in
- * `known`.
+ * died a moment ago without its monitor's message having arrived yet). Then hl_proto_handle
+ * puts the pid to probe in `probe` and no reply; the caller probes it and calls again with the
+ * answer in `known`.
  */
 #ifndef HL_PROTO_H
 #define HL_PROTO_H
 
 #include "hl_dm.h"
 
+/* What the protocol works on; every pointer stays the caller's. */
 typedef struct {
     hl_dm *dm;
+    hl_store *store;
+    hl_dist *dist;
     const char *node_name;
     int verbose;
 } hl_proto;
@@ -29,13 +32,13 @@ typedef struct {
     int alive;
 } hl_liveness;
 
-#define HL_PROTO_PROBE 1
-
 /*
- * Handle one request from caller (canonical pid). On HL_OK the reply term
- * (no version byte) has been appended to reply. On HL_PROTO_PROBE the
- * canonical pid to probe has been appended to probe (reply untouched). Other
- * returns: HL_ENOMEM only; every other failure is an {error, _} reply.
+ * Handle one request from caller (canonical pid, as the distribution header
+ * proved it). Returns HL_OK or HL_ENOMEM (nothing appended); every other
+ * failure is an {error, _} reply. On HL_OK either the reply term (no version
+ * byte) has been appended to reply, or, when a liveness probe is needed
+ * first, the canonical pid to probe has been appended to probe (probe->len
+ * grew) and reply is untouched. Both buffers stay the caller's.
  */
 int hl_proto_handle(hl_proto *p, hl_bytes caller, hl_bytes req, const hl_liveness *known,
                     hl_buf *reply, hl_buf *probe);

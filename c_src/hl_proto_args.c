@@ -6,6 +6,8 @@
  */
 #include "hl_proto_args.h"
 
+#include "hl_table.h"
+
 #include "hl_term.h"
 
 #include <stdlib.h>
@@ -22,14 +24,8 @@ void hl_args_free(hl_args *a)
 
 static hl_buf *arena_new(hl_args *a)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 8;
-        hl_buf *p = realloc(a->bufs, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        a->bufs = p;
-        a->cap = cap;
-    }
+    if (hl_grow((void **)&a->bufs, &a->cap, a->n + 1, sizeof *a->bufs, 8))
+        return NULL;
     a->bufs[a->n] = (hl_buf){0};
     return &a->bufs[a->n++];
 }
@@ -52,12 +48,7 @@ int hl_args_canon(hl_args *a, hl_bytes t, hl_bytes *out)
 int hl_args_table(hl_args *a, hl_bytes t, hl_bytes *out)
 {
     int rc = hl_args_canon(a, t, out);
-    if (rc)
-        return rc;
-    unsigned char tag = out->data[0];
-    if (tag != HL_TAG_SMALL_ATOM_UTF8 && tag != HL_TAG_ATOM_UTF8 && tag != HL_TAG_NEWER_REFERENCE)
-        return HL_EBADARG;
-    return HL_OK;
+    return rc ? rc : hl_table_id_check(*out);
 }
 
 int hl_args_pid(hl_args *a, hl_bytes t, hl_bytes *out)
@@ -68,62 +59,22 @@ int hl_args_pid(hl_args *a, hl_bytes t, hl_bytes *out)
     return hl_term_is_pid(out->data, out->len) ? HL_OK : HL_EBADARG;
 }
 
-typedef struct {
-    hl_buf *all;  /* concatenated canonical objects */
-    size_t *ends; /* end offset of each */
-    size_t n, cap;
-} objs_ctx;
-
-static int add_object(void *ctx, hl_bytes elem)
-{
-    objs_ctx *c = ctx;
-    size_t pos = 0, arity;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        size_t *p = realloc(c->ends, cap * sizeof *p);
-        if (!p)
-            return HL_ENOMEM;
-        c->ends = p;
-        c->cap = cap;
-    }
-    size_t start = c->all->len;
-    int rc = hl_term_canon(elem.data, elem.len, &pos, c->all);
-    if (rc)
-        return rc;
-    if (hl_term_tuple_arity(c->all->data + start, c->all->len - start, &arity) || arity == 0)
-        return HL_EBADARG;
-    c->ends[c->n++] = c->all->len;
-    return HL_OK;
-}
-
 int hl_args_objects(hl_args *a, hl_bytes t, hl_bytes **objs, size_t *n)
 {
-    size_t arity;
     hl_buf *all = arena_new(a);
+    hl_bytes *v = NULL;
     if (!all)
         return HL_ENOMEM;
-    objs_ctx c = {all, NULL, 0, 0};
-    int rc;
-    if (hl_term_tuple_arity(t.data, t.len, &arity) == HL_OK)
-        rc = add_object(&c, t);
-    else
-        rc = hl_term_list_each(t.data, t.len, add_object, &c);
+    int rc = hl_table_objects(t.data, t.len, all, &v, n);
+    /* The view array moves into the arena, which frees it with the request. */
     hl_buf *views = rc ? NULL : arena_new(a);
     if (!rc && !views)
         rc = HL_ENOMEM;
-    if (!rc && c.n && hl_buf_reserve(views, c.n * sizeof(hl_bytes)))
+    if (!rc && *n && hl_buf_append(views, v, *n * sizeof *v))
         rc = HL_ENOMEM;
-    if (!rc) {
-        hl_bytes *v = (hl_bytes *)(void *)views->data;
-        size_t start = 0;
-        for (size_t i = 0; i < c.n; i++) {
-            v[i] = (hl_bytes){all->data + start, c.ends[i] - start};
-            start = c.ends[i];
-        }
-        *objs = v;
-        *n = c.n;
-    }
-    free(c.ends);
+    free(v);
+    if (!rc)
+        *objs = (hl_bytes *)(void *)views->data;
     return rc;
 }
 
@@ -223,26 +174,53 @@ int hl_args_new_opts(hl_args *a, hl_bytes opts, hl_meta *meta)
     return hl_term_list_each(opts.data, opts.len, new_opt, &c);
 }
 
-typedef struct {
-    hl_args *a;
-    hl_heir_kind *kind;
-    hl_bytes *heir, *data;
-    int seen;
-} heir_ctx;
-
-static int heir_list_opt(void *ctx, hl_bytes opt)
+/* {protection, public | protected | private} */
+static int protection_opt(hl_bytes opt, hl_access *access)
 {
-    heir_ctx *c = ctx;
-    c->seen = 1;
-    return heir_opt(c->a, opt, c->kind, c->heir, c->data);
+    static const char *const names[] = {"protected", "public", "private"}; /* hl_access order */
+    size_t arity;
+    hl_bytes e;
+    char name[32];
+    if (hl_term_tuple_arity(opt.data, opt.len, &arity) || arity != 2 ||
+        hl_term_tuple_element(opt.data, opt.len, 1, &e) ||
+        hl_term_get_atom(e.data, e.len, name, sizeof name) || strcmp(name, "protection"))
+        return HL_EBADARG;
+    (void)hl_term_tuple_element(opt.data, opt.len, 2, &e);
+    if (hl_term_get_atom(e.data, e.len, name, sizeof name))
+        return HL_EBADARG;
+    for (size_t i = 0; i < 3; i++) {
+        if (!strcmp(name, names[i])) {
+            *access = (hl_access)i;
+            return HL_OK;
+        }
+    }
+    return HL_EBADARG;
 }
 
-int hl_args_heir_opts(hl_args *a, hl_bytes opts, hl_heir_kind *kind, hl_bytes *heir, hl_bytes *data)
+typedef struct {
+    hl_args *a;
+    hl_setopts *o;
+} setopts_ctx;
+
+static int setopt(void *ctx, hl_bytes opt)
+{
+    setopts_ctx *c = ctx;
+    if (protection_opt(opt, &c->o->access) == HL_OK) {
+        c->o->set_access = 1;
+        return HL_OK;
+    }
+    int rc = heir_opt(c->a, opt, &c->o->heir_kind, &c->o->heir, &c->o->heir_data);
+    if (!rc)
+        c->o->set_heir = 1;
+    return rc;
+}
+
+int hl_args_setopts(hl_args *a, hl_bytes opts, hl_setopts *out)
 {
     size_t arity;
+    setopts_ctx c = {a, out};
+    memset(out, 0, sizeof *out);
     if (hl_term_tuple_arity(opts.data, opts.len, &arity) == HL_OK)
-        return heir_opt(a, opts, kind, heir, data);
-    heir_ctx c = {a, kind, heir, data, 0};
-    int rc = hl_term_list_each(opts.data, opts.len, heir_list_opt, &c);
-    return rc ? rc : (c.seen ? HL_OK : HL_EBADARG);
+        return setopt(&c, opts);
+    return hl_term_list_each(opts.data, opts.len, setopt, &c);
 }

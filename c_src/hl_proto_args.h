@@ -31,9 +31,16 @@ int hl_args_objects(hl_args *a, hl_bytes t, hl_bytes **objs, size_t *n);
  * meta's defaults must be set by the caller. HL_EBADARG for an unknown or
  * malformed option. */
 int hl_args_new_opts(hl_args *a, hl_bytes opts, hl_meta *meta);
-/* The options of ets:setopts/2 (only heir options, as in ETS): a single
- * option or a list, into kind, heir and data. */
-int hl_args_heir_opts(hl_args *a, hl_bytes opts, hl_heir_kind *kind, hl_bytes *heir,
-                      hl_bytes *data);
+/* The options of ets:setopts/2: heir and protection, as in ETS. */
+typedef struct {
+    int set_heir; /* an heir option was given: heir_kind, heir, heir_data */
+    hl_heir_kind heir_kind;
+    hl_bytes heir, heir_data; /* views into the arena */
+    int set_access;           /* a protection option was given: access */
+    hl_access access;
+} hl_setopts;
+/* A single option or a list (possibly empty, as ETS allows), into out; the
+ * last of each kind wins. HL_OK, HL_EBADARG for anything else, HL_ENOMEM. */
+int hl_args_setopts(hl_args *a, hl_bytes opts, hl_setopts *out);
 
 #endif

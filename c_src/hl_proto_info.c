@@ -25,7 +25,7 @@ static int atom(hl_buf *b, const char *s)
 static int pid_or_self(info_ctx *c, hl_buf *b, hl_bytes pid)
 {
     if (!pid.len)
-        pid = hl_dist_self_pid(c->p->dm->dist);
+        pid = hl_dist_self_pid(c->p->dist);
     return hl_buf_append(b, pid.data, pid.len);
 }
 
@@ -87,15 +87,26 @@ static const char *all_items[] = {
     "memory_bytes",
 };
 
+/* ETS answers undefined for a deleted table and badarg for a reference that
+ * never was one. Every unnamed table's reference was made by this node (under
+ * this name, in this or an earlier run), so a reference from anywhere else
+ * was never a table. */
+static int never_a_table(hl_proto *p, hl_bytes tab)
+{
+    hl_bytes self = hl_dist_self_pid(p->dist), mine, its;
+    return tab.data[0] == HL_TAG_NEWER_REFERENCE && !hl_term_node_of(self.data, self.len, &mine) &&
+           !hl_term_node_of(tab.data, tab.len, &its) && !hl_bytes_eq(mine, its);
+}
+
 int hl_proto_info(hl_proto *p, hl_bytes tab, const char *item, hl_buf *out)
 {
     hl_meta m = {0};
     hl_table_stats st = {0};
-    int rc = hl_store_get_meta(p->dm->store, tab, &m);
+    int rc = hl_store_get_meta(p->store, tab, &m);
     if (!rc)
-        rc = hl_store_stats(p->dm->store, tab, &st);
+        rc = hl_store_stats(p->store, tab, &st);
     if (rc == HL_ENOTABLE)
-        return atom(out, "undefined");
+        return never_a_table(p, tab) ? HL_EBADARG : atom(out, "undefined");
     info_ctx c = {p, tab, &m, &st};
     size_t n = sizeof all_items / sizeof all_items[0];
     if (!rc && item)

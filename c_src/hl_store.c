@@ -27,6 +27,10 @@
  *    handle is merely dead weight; when LMDB runs out of handle slots
  *    (MDB_DBS_FULL) the cache is emptied and handles are reopened lazily.
  *
+ * Table-level operations (create, drop, meta, the table walk) are in
+ * hl_store_tables.c, row operations in hl_store_rows.c; both go through the
+ * frame kept here.
+ *
  * Limits: the number of tables is not limited, but one process keeps at most
  * HL_STORE_MAX_HANDLES handles open; a process that uses more tables than
  * that in turn recycles them all (correct, slower). Every LMDB transaction
@@ -45,20 +49,16 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#define HL_STORE_MAX_HANDLES 4096
 #define DEFAULT_MAP_SIZE ((size_t)64 << 30)
 #define MAX_ATTEMPTS 4
 /* Reset read transactions kept for reuse (each keeps a reader slot): enough
  * for the schedulers of a BEAM reading at once. LMDB's reader table (126 by
  * default) is raised so that many VMs on one host fit; if it fills anyway,
  * pools are drained and dead processes' slots freed (RETRY_READERS). */
-#define READ_POOL 16
-#define MAX_READERS 1024
 #define HL_STR_(x) #x
 #define HL_STR(x) HL_STR_(x)
-
-/* Reserved meta key holding the last dbid handed out (u64, big-endian). */
-static const unsigned char next_dbid_key[] = {0x00, 'd', 'b', 'i', 'd'};
+#define READ_POOL 16
+#define MAX_READERS 1024
 
 struct hl_store {
     MDB_env *env;
@@ -76,9 +76,7 @@ struct hl_store {
     int pooled;
 };
 
-enum { RETRY_STALE = 1, RETRY_FULL = 2, RETRY_MAP = 3, RETRY_READERS = 4 }; /* internal, > 0 */
-
-static void store_log(hl_store *s, const char *what, int rc)
+void hl_store_log(hl_store *s, const char *what, int rc)
 {
     if (s->log) {
         char msg[256];
@@ -94,7 +92,7 @@ int hl_store_mdb_err(hl_store *s, int rc, const char *what)
         return HL_EFULL;
     if (rc == ENOMEM)
         return HL_ENOMEM;
-    store_log(s, what, rc);
+    hl_store_log(s, what, rc);
     return HL_ESTORE;
 }
 
@@ -158,7 +156,7 @@ static int cache_get(hl_store *s, uint64_t dbid, MDB_dbi *dbi)
 
 /* Repairs that need no transaction of this process to be running.
  * HL_OK, or HL_EWOULDBLOCK (nothing done). */
-static int store_repair(hl_store *s, int why)
+int hl_store_repair(hl_store *s, int why)
 {
     if (use_lock(s, 1))
         return HL_EWOULDBLOCK;
@@ -166,7 +164,7 @@ static int store_repair(hl_store *s, int why)
         /* Another process grew the map: adopt its size. */
         int rc = mdb_env_set_mapsize(s->env, 0);
         if (rc)
-            store_log(s, "adopt map size", rc);
+            hl_store_log(s, "adopt map size", rc);
     } else if (why == RETRY_FULL) {
         /* Out of handle slots: close every cached handle; live tables'
          * handles are reopened on next use. */
@@ -184,14 +182,14 @@ static int store_repair(hl_store *s, int why)
         mutex_unlock(s, &s->pool_lock);
         int rc = mdb_reader_check(s->env, &dead);
         if (rc)
-            store_log(s, "reader check", rc);
+            hl_store_log(s, "reader check", rc);
     }
     use_unlock(s);
     return HL_OK;
 }
 
 /* Read the meta of `name` in op->txn. HL_ENOTABLE when absent. */
-static int meta_read(hl_store_op *op, hl_bytes name)
+int hl_store_op_meta(hl_store_op *op, hl_bytes name)
 {
     unsigned char tmp[HL_STORE_HASHED_KEY];
     MDB_val k;
@@ -249,6 +247,24 @@ static int dbi_get(hl_store_op *op)
     return mdb_dbi_flags(op->txn, op->dbi, &flags) ? RETRY_STALE : HL_OK;
 }
 
+int hl_store_op_create_dbi(hl_store_op *op, uint64_t dbid)
+{
+    int rc = open_lock(op->s);
+    return rc ? rc : dbi_open_locked(op, dbid, MDB_CREATE);
+}
+
+void hl_store_forget_dbi(hl_store *s, uint64_t dbid)
+{
+    mutex_lock(s, &s->cache_lock);
+    hl_store_dbis_remove(&s->dbis, dbid);
+    mutex_unlock(s, &s->cache_lock);
+}
+
+MDB_dbi hl_store_meta_dbi(const hl_store *s)
+{
+    return s->meta;
+}
+
 static void op_end_txn(hl_store_op *op, int *rc);
 
 /* A read transaction, renewed from the pool when one is there. A fresh one
@@ -296,7 +312,7 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs)
         return rc == MDB_READERS_FULL ? RETRY_READERS : hl_store_mdb_err(op->s, rc, "begin");
     }
     if (needs & HL_OPF_META)
-        rc = meta_read(op, name);
+        rc = hl_store_op_meta(op, name);
     if (!rc && (needs & HL_OPF_DBI))
         rc = dbi_get(op);
     return rc;
@@ -323,11 +339,12 @@ int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int
         use_unlock(s);
         if (!retry)
             return rc;
-        if (store_repair(s, retry))
+        if (hl_store_repair(s, retry))
             return HL_EWOULDBLOCK;
     }
     if (retry == RETRY_FULL) {
-        store_log(s, "too many tables open (limit " HL_STR(HL_STORE_MAX_HANDLES) ")", MDB_DBS_FULL);
+        hl_store_log(s, "too many tables open (limit " HL_STR(HL_STORE_MAX_HANDLES) ")",
+                     MDB_DBS_FULL);
         return HL_EFULL;
     }
     return hl_store_mdb_err(s,
@@ -359,7 +376,7 @@ static void op_end_txn(hl_store_op *op, int *rc)
         if (committed && !op->dropped) {
             mutex_lock(s, &s->cache_lock);
             if (hl_store_dbis_put(&s->dbis, op->dbid, op->dbi) != HL_OK)
-                store_log(s, "cache table handle", ENOMEM);
+                hl_store_log(s, "cache table handle", ENOMEM);
             mutex_unlock(s, &s->cache_lock);
         }
         mutex_unlock(s, &s->open);
@@ -395,6 +412,46 @@ static size_t map_size_for(const char *dir, size_t want, int writemap)
     return room < want ? (size_t)room : want;
 }
 
+/* Rows are the application's data: only this user may read them. The
+ * directory is created 0700 (or narrowed to it); one that other users may
+ * write is refused (EPERM) rather than narrowed, since someone else may have
+ * planted files in it. Returns 0 or an errno, with *what saying which step. */
+static int private_dir(const char *dir, const char **what)
+{
+    struct stat st;
+    *what = "mkdir";
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        return errno;
+    *what = "stat";
+    if (stat(dir, &st))
+        return errno;
+    *what = "check directory";
+    if (!S_ISDIR(st.st_mode))
+        return ENOTDIR;
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return EPERM;
+    *what = "chmod directory";
+    if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700))
+        return errno;
+    return 0;
+}
+
+/* data.mdb and lock.mdb 0600, whatever umask or an older version made. */
+static int private_files(const char *dir)
+{
+    static const char *const names[] = {"data.mdb", "lock.mdb"};
+    char path[4096];
+    struct stat st;
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (stat(path, &st))
+            return errno == ENOENT ? 0 : errno;
+        if ((st.st_mode & 07777) != 0600 && chmod(path, 0600))
+            return errno;
+    }
+    return 0;
+}
+
 /* MDB_WRITEMAP makes commits several times faster on tmpfs (no pwrite per
  * dirty page) but turns a full filesystem into a SIGBUS. It is used only by
  * a single-threaded, non-syncing store, i.e. the C node on tmpfs; never with
@@ -416,7 +473,10 @@ static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
     /* Every VM on the host pools reads; the first opener sizes the table. */
     if ((*what = "set_maxreaders", rc = mdb_env_set_maxreaders(s->env, MAX_READERS)))
         return rc;
-    if ((*what = "env_open", rc = mdb_env_open(s->env, s->dir, flags, 0644)))
+    if ((*what = "env_open", rc = mdb_env_open(s->env, s->dir, flags, 0600)))
+        return rc;
+    /* Files made before this rule (or by a looser umask) are narrowed too. */
+    if ((*what = "chmod store files", rc = private_files(s->dir)))
         return rc;
     /* Free reader slots left by processes that crashed mid-read. */
     if ((*what = "reader_check", rc = mdb_reader_check(s->env, &dead)))
@@ -472,9 +532,7 @@ int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t e
         goto fail;
     s->log = opts->log;
     s->log_ctx = opts->log_ctx;
-    if (mkdir(s->dir, 0755) && errno != EEXIST) {
-        what = "mkdir";
-        mrc = errno;
+    if ((mrc = private_dir(s->dir, &what)) != 0) {
         rc = HL_ESTORE;
         goto fail;
     }
@@ -490,7 +548,8 @@ int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t e
     return HL_OK;
 fail:
     if (err && errlen)
-        snprintf(err, errlen, "cannot open store %s: %s: %s", opts->dir, what, mdb_strerror(mrc));
+        snprintf(err, errlen, "cannot open store %s: %s: %s", opts->dir, what,
+                 mrc == EPERM ? "writable by other users" : mdb_strerror(mrc));
     if (s && s->env)
         mdb_env_close(s->env);
     if (s)
@@ -526,217 +585,4 @@ void hl_meta_free(hl_meta *m)
 {
     free(m->blob_);
     memset(m, 0, sizeof *m);
-}
-
-/* --- tables -------------------------------------------------------------- */
-
-/* Hand out the next dbid from the counter kept in the meta db. */
-static int next_dbid(hl_store_op *op, uint64_t *dbid)
-{
-    MDB_val k = {sizeof next_dbid_key, (void *)next_dbid_key}, v;
-    unsigned char be[8];
-    uint64_t last = 0;
-    int rc = mdb_get(op->txn, op->s->meta, &k, &v);
-    if (rc == 0 && v.mv_size == 8)
-        last = ((uint64_t)hl_get_u32(v.mv_data) << 32) | hl_get_u32((unsigned char *)v.mv_data + 4);
-    else if (rc != MDB_NOTFOUND)
-        return hl_store_mdb_err(op->s, rc ? rc : MDB_CORRUPTED, "read dbid counter");
-    *dbid = last + 1;
-    hl_put_u32(be, (uint32_t)(*dbid >> 32));
-    hl_put_u32(be + 4, (uint32_t)*dbid);
-    v.mv_size = sizeof be;
-    v.mv_data = be;
-    op->dirty = 1;
-    rc = mdb_put(op->txn, op->s->meta, &k, &v, 0);
-    return rc ? hl_store_mdb_err(op->s, rc, "write dbid counter") : HL_OK;
-}
-
-static int put_meta(hl_store_op *op, hl_bytes name, const hl_meta *m)
-{
-    hl_buf val = {0};
-    unsigned char tmp[HL_STORE_HASHED_KEY];
-    MDB_val k;
-    int hashed = hl_store_key_of(name, tmp, &k);
-    hl_bytes long_name = {hashed ? name.data : NULL, hashed ? name.len : 0};
-    int rc = hl_store_meta_encode(m, long_name, &val);
-    if (rc == HL_OK) {
-        MDB_val v = {val.len, val.data};
-        op->dirty = 1;
-        int mrc = mdb_put(op->txn, op->s->meta, &k, &v, 0);
-        rc = mrc ? hl_store_mdb_err(op->s, mrc, "write meta") : HL_OK;
-    }
-    hl_buf_free(&val);
-    return rc;
-}
-
-/* One attempt at creating; RETRY_FULL when LMDB is out of handle slots. */
-static int create_try(hl_store *s, hl_bytes name, hl_meta *meta)
-{
-    hl_store_op op;
-    uint64_t dbid = 0;
-    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, 0);
-    if (rc)
-        return rc;
-    rc = meta_read(&op, name);
-    if (rc == HL_OK)
-        rc = HL_EEXISTS;
-    else if (rc == HL_ENOTABLE)
-        rc = next_dbid(&op, &dbid);
-    if (rc == HL_OK)
-        rc = open_lock(s);
-    if (!rc)
-        rc = dbi_open_locked(&op, dbid, MDB_CREATE);
-    if (rc == HL_OK) {
-        hl_meta m = *meta;
-        m.dbid = dbid;
-        m.blob_ = NULL;
-        rc = put_meta(&op, name, &m);
-    }
-    rc = hl_store_op_end(&op, rc);
-    if (rc == HL_OK)
-        meta->dbid = dbid;
-    return rc;
-}
-
-int hl_store_create(hl_store *s, hl_bytes name, hl_meta *meta)
-{
-    if (meta->type != HL_SET)
-        return HL_EUNSUPPORTED;
-    if (name.len == 0 || meta->keypos == 0 || meta->access > HL_PRIVATE ||
-        meta->own.heir_kind > HL_HEIR_PID)
-        return HL_EBADARG;
-    int rc = create_try(s, name, meta);
-    if (rc == RETRY_FULL) {
-        store_repair(s, RETRY_FULL);
-        rc = create_try(s, name, meta);
-    }
-    if (rc == RETRY_FULL) {
-        store_log(s, "too many tables (limit " HL_STR(HL_STORE_MAX_HANDLES) ")", MDB_DBS_FULL);
-        rc = HL_EFULL;
-    }
-    return rc;
-}
-
-/* Only the owner may drop a table, except that the C node (caller.len == 0)
- * always may, and anyone may drop a public table (as anyone may delete all
- * its rows). ETS itself lets only the owner call ets:delete/1; Heirloom is
- * looser for public tables because they have no single writer. */
-int hl_store_drop(hl_store *s, hl_bytes name, hl_bytes caller)
-{
-    hl_store_op op;
-    unsigned char tmp[HL_STORE_HASHED_KEY];
-    MDB_val k;
-    int rc = hl_store_op_begin(&op, s, HL_OP_EXCL, name, HL_OPF_META | HL_OPF_DBI);
-    if (rc)
-        return rc;
-    if (caller.len && op.meta.access != HL_PUBLIC && !hl_bytes_eq(caller, op.meta.own.owner))
-        rc = HL_ENOTOWNER;
-    if (rc == HL_OK) {
-        op.dirty = 1;
-        int mrc = mdb_drop(op.txn, op.dbi, 1);
-        if (mrc == 0) {
-            /* The handle is closed now, whatever the commit does. */
-            op.dropped = 1;
-            mutex_lock(s, &s->cache_lock);
-            hl_store_dbis_remove(&s->dbis, op.dbid);
-            mutex_unlock(s, &s->cache_lock);
-            (void)hl_store_key_of(name, tmp, &k);
-            mrc = mdb_del(op.txn, s->meta, &k, NULL);
-        }
-        rc = mrc ? hl_store_mdb_err(s, mrc, "drop") : HL_OK;
-    }
-    return hl_store_op_end(&op, rc);
-}
-
-int hl_store_get_meta(hl_store *s, hl_bytes name, hl_meta *out)
-{
-    hl_store_op op;
-    hl_bytes long_name;
-    memset(out, 0, sizeof *out);
-    int rc = hl_store_op_begin(&op, s, HL_OP_READ, name, HL_OPF_META);
-    if (rc)
-        return rc;
-    /* One copy of the value; the decoded views point into it. */
-    void *blob = malloc(op.meta_val.mv_size);
-    if (!blob) {
-        rc = HL_ENOMEM;
-    } else {
-        memcpy(blob, op.meta_val.mv_data, op.meta_val.mv_size);
-        rc = hl_store_meta_decode(blob, op.meta_val.mv_size, out, &long_name);
-        if (rc == HL_OK)
-            out->blob_ = blob;
-        else
-            free(blob);
-    }
-    return hl_store_op_end(&op, rc);
-}
-
-int hl_store_set_own(hl_store *s, hl_bytes name, const hl_own *own)
-{
-    hl_store_op op;
-    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META);
-    if (rc)
-        return rc;
-    hl_meta m = op.meta;
-    m.own = *own;
-    rc = put_meta(&op, name, &m);
-    return hl_store_op_end(&op, rc);
-}
-
-static int each_table_walk(hl_store_op *op, hl_store_table_fn fn, void *ctx)
-{
-    MDB_cursor *cur = NULL;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(op->txn, op->s->meta, &cur);
-    if (rc)
-        return hl_store_mdb_err(op->s, rc, "cursor");
-    for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (mrc) {
-            rc = mrc == MDB_NOTFOUND ? HL_OK : hl_store_mdb_err(op->s, mrc, "walk meta");
-            break;
-        }
-        const unsigned char *kp = k.mv_data;
-        hl_meta m;
-        hl_bytes name = {kp, k.mv_size}, long_name;
-        if (k.mv_size == 0 || kp[0] == 0x00) /* reserved keys */
-            continue;
-        rc = hl_store_meta_decode(v.mv_data, v.mv_size, &m, &long_name);
-        if (rc == HL_OK && kp[0] == 0xFF)
-            name = long_name;
-        if (rc == HL_OK)
-            rc = fn(ctx, name, &m);
-    }
-    mdb_cursor_close(cur);
-    return rc;
-}
-
-int hl_store_each_table(hl_store *s, hl_store_table_fn fn, void *ctx)
-{
-    hl_store_op op;
-    hl_bytes none = {NULL, 0};
-    int rc = hl_store_op_begin(&op, s, HL_OP_READ, none, 0);
-    if (rc)
-        return rc;
-    rc = each_table_walk(&op, fn, ctx);
-    return hl_store_op_end(&op, rc);
-}
-
-int hl_store_stats(hl_store *s, hl_bytes name, hl_table_stats *out)
-{
-    hl_store_op op;
-    MDB_stat st;
-    memset(out, 0, sizeof *out);
-    int rc = hl_store_op_begin(&op, s, HL_OP_READ, name, HL_OPF_META | HL_OPF_DBI);
-    if (rc)
-        return rc;
-    int mrc = mdb_stat(op.txn, op.dbi, &st);
-    if (mrc) {
-        rc = hl_store_mdb_err(s, mrc, "stat");
-    } else {
-        out->size = st.ms_entries;
-        out->memory_bytes =
-            (uint64_t)(st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * st.ms_psize;
-    }
-    return hl_store_op_end(&op, rc);
 }

@@ -85,6 +85,10 @@ int hl_store_drop(hl_store *s, hl_bytes name, hl_bytes caller);
 int hl_store_get_meta(hl_store *s, hl_bytes name, hl_meta *out);
 /* Replace ownership state (owner/heir) of an existing table. HL_ENOTABLE. */
 int hl_store_set_own(hl_store *s, hl_bytes name, const hl_own *own);
+/* Change the access mode (setopts {protection, P}), checked in the same
+ * transaction: HL_ENOTOWNER unless caller owns the table (or is the C node,
+ * caller.len 0); HL_ENOTABLE; HL_EBADARG for an access out of range. */
+int hl_store_set_access(hl_store *s, hl_bytes name, hl_bytes caller, hl_access access);
 /* Call fn for every table (in name byte order) inside one read snapshot;
  * views are valid only during the call. A non-zero return from fn stops the
  * walk and is returned. */

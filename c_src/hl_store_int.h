@@ -1,5 +1,6 @@
 /*
- * hl_store_int.h: internals shared by hl_store.c and hl_store_meta.c, and
+ * hl_store_int.h: internals shared by the store's files (hl_store.c,
+ * hl_store_tables.c, hl_store_rows.c, hl_store_meta.c), and
  * exposed to test/c/test_store.c. Not part of the store's contract.
  *
  * hl_store_meta.c holds the pure pieces of the store: the versioned binary
@@ -78,5 +79,27 @@ int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int
 int hl_store_op_end(hl_store_op *op, int rc);
 /* An LMDB code as an hl_err (MAP_FULL -> HL_EFULL); others are logged. */
 int hl_store_mdb_err(hl_store *s, int rc, const char *what);
+/* Log "what: LMDB's message for rc" through the store's log callback. */
+void hl_store_log(hl_store *s, const char *what, int rc);
+
+/* Internal retry reasons, > 0, never returned past the store. */
+enum { RETRY_STALE = 1, RETRY_FULL = 2, RETRY_MAP = 3, RETRY_READERS = 4 };
+/* One process keeps at most this many LMDB handles open. */
+#define HL_STORE_MAX_HANDLES 4096
+
+/* Repairs that need no transaction of this process to be running (why is a
+ * RETRY_* reason). HL_OK, or HL_EWOULDBLOCK (nothing done). */
+int hl_store_repair(hl_store *s, int why);
+/* Read the meta of `name` in op->txn into op->meta (views into the txn).
+ * HL_OK, HL_ENOTABLE, HL_ECOLLISION, HL_ESTORE. */
+int hl_store_op_meta(hl_store_op *op, hl_bytes name);
+/* Create and open "t<dbid>" in op (a write). HL_OK (op->opened set; the
+ * store's open lock is held until hl_store_op_end), RETRY_FULL when LMDB is
+ * out of handle slots, HL_EWOULDBLOCK, HL_ESTORE. */
+int hl_store_op_create_dbi(hl_store_op *op, uint64_t dbid);
+/* Drop dbid's handle from this process's cache (after mdb_drop closed it). */
+void hl_store_forget_dbi(hl_store *s, uint64_t dbid);
+/* The handle of the meta database. */
+MDB_dbi hl_store_meta_dbi(const hl_store *s);
 
 #endif

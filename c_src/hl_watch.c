@@ -2,12 +2,15 @@
  * hl_watch.c: process monitors and liveness probes over raw distribution
  * control messages (see hl_watch.h for the idea).
  *
- * The watch set is small (owners and heirs of tables), so entries live in
- * plain arrays searched linearly; callbacks run after the entry is removed,
- * so they may start new watches.
+ * Watches live in an array indexed two ways (by pid and by the monitor's
+ * reference, hl_bmap): tens of thousands of owners may die at once, and each
+ * death must cost O(1) here. Probes are few (one per parked request) and
+ * searched linearly. Callbacks run after the entry is removed, so they may
+ * start new watches.
  */
 #include "hl_watch.h"
 
+#include "hl_bmap.h"
 #include "hl_term.h"
 
 #include <stdlib.h>
@@ -30,6 +33,7 @@ struct hl_watch {
     hl_watch_handlers h;
     watch_entry *w;
     size_t nw, capw;
+    hl_bmap by_pid, by_ref; /* -> index into w */
     probe_entry *p;
     size_t np, capp;
 };
@@ -58,15 +62,15 @@ void hl_watch_free(hl_watch *w)
     }
     free(w->w);
     free(w->p);
+    hl_bmap_free(&w->by_pid);
+    hl_bmap_free(&w->by_ref);
     free(w);
 }
 
 static long find_pid(const hl_watch *w, hl_bytes pid)
 {
-    for (size_t i = 0; i < w->nw; i++)
-        if (hl_bytes_eq(hl_buf_view(&w->w[i].pid), pid))
-            return (long)i;
-    return -1;
+    uint64_t i;
+    return hl_bmap_get(&w->by_pid, pid, &i) ? (long)i : -1;
 }
 
 int hl_watch_is_watched(const hl_watch *w, hl_bytes pid)
@@ -106,20 +110,21 @@ int hl_watch_pid(hl_watch *w, hl_bytes pid)
         return HL_OK;
     if (!hl_dist_reach(w->d, node))
         return HL_ENOPROC;
-    if (w->nw == w->capw) {
-        size_t cap = w->capw ? w->capw * 2 : 16;
-        watch_entry *p = realloc(w->w, cap * sizeof *p);
-        if (!p)
-            return HL_ENOMEM;
-        w->w = p;
-        w->capw = cap;
-    }
+    if (hl_grow((void **)&w->w, &w->capw, w->nw + 1, sizeof *w->w, 16))
+        return HL_ENOMEM;
     watch_entry e = {{0}, {0}};
     int rc = hl_buf_append(&e.pid, pid.data, pid.len);
     if (!rc)
         rc = hl_dist_make_ref(w->d, &e.ref);
     if (!rc)
-        rc = send_monitor(w, node, pid, hl_buf_view(&e.ref));
+        rc = hl_bmap_put(&w->by_pid, pid, w->nw);
+    if (!rc && (rc = hl_bmap_put(&w->by_ref, hl_buf_view(&e.ref), w->nw)) != HL_OK)
+        (void)hl_bmap_del(&w->by_pid, pid, NULL);
+    /* Indexed first: a monitor sent but not recorded would be lost. */
+    if (!rc && (rc = send_monitor(w, node, pid, hl_buf_view(&e.ref))) != HL_OK) {
+        (void)hl_bmap_del(&w->by_pid, pid, NULL);
+        (void)hl_bmap_del(&w->by_ref, hl_buf_view(&e.ref), NULL);
+    }
     if (rc) {
         hl_buf_free(&e.pid);
         hl_buf_free(&e.ref);
@@ -136,14 +141,8 @@ int hl_watch_probe(hl_watch *w, hl_bytes pid, uint64_t id)
     if (rc)
         return rc;
     (void)hl_term_node_of(pid.data, pid.len, &node);
-    if (w->np == w->capp) {
-        size_t cap = w->capp ? w->capp * 2 : 8;
-        probe_entry *p = realloc(w->p, cap * sizeof *p);
-        if (!p)
-            return HL_ENOMEM;
-        w->p = p;
-        w->capp = cap;
-    }
+    if (hl_grow((void **)&w->p, &w->capp, w->np + 1, sizeof *w->p, 8))
+        return HL_ENOMEM;
     probe_entry e = {id, {0}, {0}};
     hl_buf name = {0};
     rc = hl_buf_append(&e.pid, pid.data, pid.len);
@@ -163,11 +162,19 @@ int hl_watch_probe(hl_watch *w, hl_bytes pid, uint64_t id)
     return HL_OK;
 }
 
+/* Drop entry i, moving the last entry into its place (and its index). */
 static void remove_watch(hl_watch *w, size_t i)
 {
+    (void)hl_bmap_del(&w->by_pid, hl_buf_view(&w->w[i].pid), NULL);
+    (void)hl_bmap_del(&w->by_ref, hl_buf_view(&w->w[i].ref), NULL);
     hl_buf_free(&w->w[i].ref);
     hl_buf_free(&w->w[i].pid);
     w->w[i] = w->w[--w->nw];
+    if (i < w->nw) {
+        /* Re-pointing an existing key replaces in place: cannot fail. */
+        (void)hl_bmap_put(&w->by_pid, hl_buf_view(&w->w[i].pid), i);
+        (void)hl_bmap_put(&w->by_ref, hl_buf_view(&w->w[i].ref), i);
+    }
 }
 
 static void answer_probe(hl_watch *w, size_t i, int alive)
@@ -196,15 +203,14 @@ void hl_watch_handle_exit(hl_watch *w, hl_bytes control)
             goto done;
         }
     }
-    for (size_t i = 0; i < w->nw; i++) {
-        if (hl_bytes_eq(hl_buf_view(&w->w[i].ref), r)) {
-            hl_buf pid = w->w[i].pid;
-            w->w[i].pid = (hl_buf){0};
-            remove_watch(w, i);
+    uint64_t i;
+    if (hl_bmap_get(&w->by_ref, r, &i)) {
+        hl_buf pid = {0};
+        if (hl_buf_append(&pid, w->w[i].pid.data, w->w[i].pid.len) == HL_OK) {
+            remove_watch(w, (size_t)i);
             w->h.on_down(w->h.ctx, hl_buf_view(&pid));
-            hl_buf_free(&pid);
-            goto done;
         }
+        hl_buf_free(&pid);
     }
 done:
     hl_buf_free(&canon);

@@ -15,6 +15,10 @@ defmodule Heirloom do
       {:ok, :users} = Heirloom.claim(:users, [:set, :public])
       true = Heirloom.insert(:users, {1, "ada"})
       [{1, "ada"}] = Heirloom.lookup(:users, 1)
+
+  Every `:ets` function exists here. Those Heirloom does not provide yet
+  (the README's "Not yet provided") raise `ArgumentError` saying so, never
+  `UndefinedFunctionError`.
   """
 
   @type tab :: atom() | reference()
@@ -44,6 +48,9 @@ defmodule Heirloom do
   defdelegate call(request), to: :heirloom
   @spec call(node(), term()) :: term()
   defdelegate call(node, request), to: :heirloom
+  @doc "`call/2` with a timeout in milliseconds (default: app env `:timeout`, 5000)."
+  @spec call(node(), term(), timeout()) :: term()
+  defdelegate call(node, request, timeout), to: :heirloom
 
   @doc "Like `:ets.new/2`. Without a heir option the C node is the heir."
   @spec new(atom(), list()) :: tab()
@@ -121,7 +128,31 @@ defmodule Heirloom do
   @spec path() :: :nif | :cnode
   defdelegate path(), to: :heirloom
 
+  @doc """
+  Forget the path decided for `node`: after its C node restarted elsewhere,
+  or after `:heirloom_nif` was deleted and loaded again (a store handle
+  opened before that is refused by the new code).
+  """
+  @spec forget_path(node()) :: :ok
+  defdelegate forget_path(node), to: :heirloom
+
   @doc "Where the C node keeps its store (`:dir`), its `:os_pid` and `:node_pid`."
   @spec store_info() :: keyword()
   defdelegate store_info(), to: :heirloom
+
+  @doc false
+  # The error_info formatter: ArgumentError messages come from it.
+  defdelegate format_error(reason, stacktrace), to: :heirloom
+
+  # The `:ets` functions not provided yet: the list lives once, in the
+  # `not_yet_provided` attribute of src/heirloom.erl; each raises
+  # `ArgumentError` (cause `:not_supported`) through `:heirloom`.
+  @external_resource Path.expand("../src/heirloom.erl", __DIR__)
+  [not_yet_provided] = for {:not_yet_provided, fas} <- :heirloom.module_info(:attributes), do: fas
+
+  for {name, arity} <- not_yet_provided do
+    args = Macro.generate_arguments(arity, __MODULE__)
+    @doc "Like `:ets.#{name}/#{arity}`: not provided yet, raises `ArgumentError`."
+    def unquote(name)(unquote_splicing(args)), do: :heirloom.unquote(name)(unquote_splicing(args))
+  end
 end

@@ -8,6 +8,10 @@
 %% through `erl_error' (`no_table', `access', `not_owner', ...). `call/1,2'
 %% is the non-raising variant: it returns `{error, Reason}' instead.
 %%
+%% Every `ets' function exists here: those Heirloom does not provide yet
+%% (listed in the `not_yet_provided' attribute and in the README) raise
+%% `badarg' with the cause `not_supported', never `undef'.
+%%
 %% The C node is found through the application environment key `node'
 %% (default `heirloom@127.0.0.1'), or given explicitly to `call/2'.
 -module(heirloom).
@@ -18,11 +22,44 @@
 -export([call/1, call/2, call/3, node/0, set_node/1, format_error/2]).
 -export([path/0, forget_path/1]).
 
+%% The ets functions (OTP 25) Heirloom does not provide yet. Each raises
+%% badarg with the cause not_supported, so code written for ets fails with a
+%% message that says so. A function leaves this list, the export below and
+%% the README's "Not yet provided" when it is implemented; lib/heirloom.ex
+%% reads this attribute to delegate the same functions.
+-not_yet_provided([{delete_object, 2}, {file2tab, 1}, {file2tab, 2}, {first, 1}, {foldl, 3},
+                   {foldr, 3}, {from_dets, 2}, {fun2ms, 1}, {i, 0}, {i, 1}, {i, 2}, {i, 3},
+                   {init_table, 2}, {is_compiled_ms, 1}, {last, 1}, {lookup_element, 3},
+                   {match, 1}, {match, 2}, {match, 3}, {match_delete, 2}, {match_object, 1},
+                   {match_object, 2}, {match_object, 3}, {match_spec_compile, 1},
+                   {match_spec_run, 2}, {match_spec_run_r, 3}, {next, 2}, {prev, 2},
+                   {rename, 2}, {repair_continuation, 2}, {safe_fixtable, 2}, {select, 1},
+                   {select, 2}, {select, 3}, {select_count, 2}, {select_delete, 2},
+                   {select_replace, 2}, {select_reverse, 1}, {select_reverse, 2},
+                   {select_reverse, 3}, {slot, 2}, {tab2file, 2}, {tab2file, 3},
+                   {tabfile_info, 1}, {table, 1}, {table, 2}, {take, 2}, {test_ms, 2},
+                   {to_dets, 2}, {update_counter, 3}, {update_counter, 4},
+                   {update_element, 3}, {whereis, 1}]).
+-export([delete_object/2, file2tab/1, file2tab/2, first/1, foldl/3, foldr/3, from_dets/2,
+         fun2ms/1, i/0, i/1, i/2, i/3, init_table/2, is_compiled_ms/1, last/1,
+         lookup_element/3, match/1, match/2, match/3, match_delete/2, match_object/1,
+         match_object/2, match_object/3, match_spec_compile/1, match_spec_run/2,
+         match_spec_run_r/3, next/2, prev/2, rename/2, repair_continuation/2, safe_fixtable/2,
+         select/1, select/2, select/3, select_count/2, select_delete/2, select_replace/2,
+         select_reverse/1, select_reverse/2, select_reverse/3, slot/2, tab2file/2, tab2file/3,
+         tabfile_info/1, table/1, table/2, take/2, test_ms/2, to_dets/2, update_counter/3,
+         update_counter/4, update_element/3, whereis/1]).
+
 -type tab() :: atom() | reference().
 -type reason() :: atom() | {owned_by, pid()}.
 -export_type([tab/0, reason/0]).
 
 -define(DEFAULT_PATH, {?MODULE, default_path}).
+
+%% Raised in the function's own body, so that the stack's top frame names it
+%% with its arguments, as ets's errors do.
+-define(NOT_YET(Args),
+        erlang:error(badarg, Args, [{error_info, #{module => ?MODULE, cause => not_supported}}])).
 
 %% @doc The C node that calls without an explicit node go to.
 -spec node() -> node().
@@ -88,8 +125,12 @@ info(Tab, size) ->
     case default_path() of
         {nif, Env} ->
             case nif_call(size, Env, [Tab]) of
+                {error, bad_handle} -> reopen(), info(Tab, size);
+                %% A reference may never have been a table (badarg in ETS):
+                %% only the C node can tell.
+                {error, no_table} when is_reference(Tab) -> checked([Tab, size], {info, Tab, size});
                 {error, no_table} -> undefined;
-                Reply -> raise_on_error([Tab, size], Reply)
+                Reply -> raise_on_error(info, [Tab, size], Reply)
             end;
         cnode ->
             checked([Tab, size], {info, Tab, size})
@@ -107,7 +148,8 @@ tab2list(Tab) -> checked([Tab], {tab2list, Tab}).
 -spec give_away(tab(), pid(), term()) -> true.
 give_away(Tab, Pid, Gift) -> checked([Tab, Pid, Gift], {give_away, Tab, Pid, Gift}).
 
-%% @doc Like `ets:setopts/2' (heir options only, as in ETS).
+%% @doc Like `ets:setopts/2': `{heir, Pid, Data}', `{heir, none}' and
+%% `{protection, P}', one or a list.
 -spec setopts(tab(), term()) -> true.
 setopts(Tab, Opts) -> checked([Tab, Opts], {setopts, Tab, Opts}).
 
@@ -136,7 +178,9 @@ path() ->
         cnode -> cnode
     end.
 
-%% @doc Forget the path decided for Node (after it restarted elsewhere, say).
+%% @doc Forget the path decided for Node: after it restarted elsewhere, or
+%% after `heirloom_nif' was deleted and loaded again (a store handle opened
+%% before that is refused by the new code).
 -spec forget_path(node()) -> ok.
 forget_path(Node) ->
     _ = persistent_term:erase({?MODULE, path, Node}),
@@ -146,7 +190,11 @@ forget_path(Node) ->
 %% The NIF answers exactly what the C node answers, {error, R} included.
 fast(F, Args) ->
     case default_path() of
-        {nif, Env} -> raise_on_error(Args, nif_call(F, Env, Args));
+        {nif, Env} ->
+            case nif_call(F, Env, Args) of
+                {error, bad_handle} -> reopen(), fast(F, Args);
+                Reply -> raise_on_error(F, Args, Reply)
+            end;
         cnode -> checked(Args, list_to_tuple([F | Args]))
     end.
 
@@ -162,6 +210,11 @@ nif_call(F, Env, Args) ->
 dirty_twin(lookup) -> lookup_dirty;
 dirty_twin(member) -> member_dirty;
 dirty_twin(size) -> size_dirty.
+
+%% heirloom_nif was deleted and loaded again: the cached handle belongs to
+%% the old library's resource type. Decide the path (and open) anew.
+reopen() ->
+    forget_path(?MODULE:node()).
 
 %% The default node's path in one persistent_term read (the application env
 %% is an ETS lookup, too slow for every NIF call); set_node/1 and
@@ -226,28 +279,121 @@ same_host(Node) ->
            end,
     lists:member(Host, ["127.0.0.1", "localhost", net_adm:localhost(), Mine]).
 
+%% The request's verb is the API function's name ({info, T, I} for info/2).
 checked(Args, Request) ->
-    raise_on_error(Args, call(Request)).
+    raise_on_error(element(1, Request), Args, call(Request)).
 
-raise_on_error(Args, Reply) ->
+raise_on_error(F, Args, Reply) ->
     case Reply of
-        {error, Reason} -> erlang:error(badarg, Args, [{error_info, #{module => ?MODULE, cause => Reason}}]);
+        {error, Reason} -> raise(F, Args, Reason);
         _ -> Reply
     end.
 
-%% @private Messages for erl_error / Elixir's ArgumentError.
-format_error(_Reason, [{_M, _F, _As, Info} | _]) ->
+%% badarg with the C node's reason as the error_info cause, with the API
+%% function F and its arguments as the top frame (as ets raises), not this
+%% helper: erl_error and Elixir print that frame and format_error/2 reads it.
+raise(F, Args, Cause) ->
+    {current_stacktrace, [_Self | Callers]} = erlang:process_info(self(), current_stacktrace),
+    Info = [{error_info, #{module => ?MODULE, cause => Cause}}],
+    erlang:raise(error, badarg, [{?MODULE, F, Args, Info} | Callers]).
+
+%% @doc The error_info formatter (EEP 54), as `erl_stdlib_errors' does for
+%% ets: a map from argument positions to what is wrong with them, or
+%% `general' when no one argument is to blame, and `reason' replacing the
+%% headline. erl_error and Elixir's ArgumentError both print it; Elixir
+%% wants binaries.
+-spec format_error(term(), erlang:stacktrace()) -> #{pos_integer() | general | reason => binary()}.
+format_error(_Reason, [{_M, F, As, Info} | _]) ->
     ErrorInfo = proplists:get_value(error_info, Info, #{}),
     Cause = maps:get(cause, ErrorInfo, badarg),
-    %% Elixir's ArgumentError wants binaries here, erl_error takes either.
-    #{general => unicode:characters_to_binary(describe(Cause))}.
+    Arity = if is_list(As) -> length(As); true -> As end,
+    maps:map(fun(_, Text) -> unicode:characters_to_binary(Text) end,
+             explain(F, Arity, Cause)).
 
-describe(no_table) -> "the table identifier does not refer to an existing Heirloom table";
-describe(access) -> "the table's access mode does not allow this process to do that";
-describe(not_owner) -> "only the owner of the table may do that";
-describe(already_exists) -> "a table with that name already exists";
-describe(not_supported) -> "Heirloom does not support that option yet";
-describe(full) -> "the store is full (raise the C node's --map-size)";
-describe(unknown_request) -> "the C node does not know that request";
-describe({owned_by, Pid}) -> io_lib:format("the table is owned by ~p", [Pid]);
-describe(Other) -> io_lib:format("~p", [Other]).
+explain(F, Arity, not_supported) ->
+    case lists:member({F, Arity}, not_yet_provided()) of
+        true ->
+            #{reason => "not supported",
+              general => io_lib:format("Heirloom does not provide ets:~ts/~w yet", [F, Arity])};
+        false ->
+            option_error(F, "Heirloom does not support that option yet")
+    end;
+explain(new, _, already_exists) -> #{1 => "a table with that name already exists"};
+explain(F, _, no_table) ->
+    table_error(F, "the table identifier does not refer to an existing Heirloom table");
+explain(F, _, access) ->
+    table_error(F, "the table's access mode does not allow this process to do that");
+explain(F, _, not_owner) -> table_error(F, "only the owner of the table may do that");
+explain(_, _, full) -> #{general => "the store is full (raise the C node's --map-size)"};
+explain(_, _, unknown_request) -> #{general => "the C node does not know that request"};
+explain(_, _, {owned_by, Pid}) -> #{general => io_lib:format("the table is owned by ~p", [Pid])};
+explain(_, _, badarg) -> #{general => "an argument has the wrong type or value"};
+explain(_, _, Other) -> #{general => io_lib:format("~p", [Other])}.
+
+%% The functions whose first argument is a table.
+table_error(F, Text) when F =:= new; F =:= all; F =:= claim -> #{general => Text};
+table_error(_, Text) -> #{1 => Text}.
+
+%% new/2 and setopts/2 take their options second.
+option_error(F, Text) when F =:= new; F =:= setopts -> #{2 => Text};
+option_error(_, Text) -> #{general => Text}.
+
+not_yet_provided() ->
+    [FAs] = [V || {not_yet_provided, V} <- ?MODULE:module_info(attributes)],
+    FAs.
+
+%% Not yet provided (see the not_yet_provided attribute): badarg, cause
+%% not_supported. Argument names as in ets's documentation.
+delete_object(Table, Object) -> ?NOT_YET([Table, Object]).
+file2tab(Filename) -> ?NOT_YET([Filename]).
+file2tab(Filename, Options) -> ?NOT_YET([Filename, Options]).
+first(Table) -> ?NOT_YET([Table]).
+foldl(Function, Acc0, Table) -> ?NOT_YET([Function, Acc0, Table]).
+foldr(Function, Acc0, Table) -> ?NOT_YET([Function, Acc0, Table]).
+from_dets(Table, DetsTab) -> ?NOT_YET([Table, DetsTab]).
+fun2ms(LiteralFun) -> ?NOT_YET([LiteralFun]).
+i() -> ?NOT_YET([]).
+i(Table) -> ?NOT_YET([Table]).
+i(Table, Height) -> ?NOT_YET([Table, Height]).
+i(Table, Height, Width) -> ?NOT_YET([Table, Height, Width]).
+init_table(Table, InitFun) -> ?NOT_YET([Table, InitFun]).
+is_compiled_ms(Term) -> ?NOT_YET([Term]).
+last(Table) -> ?NOT_YET([Table]).
+lookup_element(Table, Key, Pos) -> ?NOT_YET([Table, Key, Pos]).
+match(Continuation) -> ?NOT_YET([Continuation]).
+match(Table, Pattern) -> ?NOT_YET([Table, Pattern]).
+match(Table, Pattern, Limit) -> ?NOT_YET([Table, Pattern, Limit]).
+match_delete(Table, Pattern) -> ?NOT_YET([Table, Pattern]).
+match_object(Continuation) -> ?NOT_YET([Continuation]).
+match_object(Table, Pattern) -> ?NOT_YET([Table, Pattern]).
+match_object(Table, Pattern, Limit) -> ?NOT_YET([Table, Pattern, Limit]).
+match_spec_compile(MatchSpec) -> ?NOT_YET([MatchSpec]).
+match_spec_run(List, CompiledMatchSpec) -> ?NOT_YET([List, CompiledMatchSpec]).
+match_spec_run_r(List, CompiledMatchSpec, Acc) -> ?NOT_YET([List, CompiledMatchSpec, Acc]).
+next(Table, Key1) -> ?NOT_YET([Table, Key1]).
+prev(Table, Key1) -> ?NOT_YET([Table, Key1]).
+rename(Table, Name) -> ?NOT_YET([Table, Name]).
+repair_continuation(Continuation, MatchSpec) -> ?NOT_YET([Continuation, MatchSpec]).
+safe_fixtable(Table, Fix) -> ?NOT_YET([Table, Fix]).
+select(Continuation) -> ?NOT_YET([Continuation]).
+select(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
+select(Table, MatchSpec, Limit) -> ?NOT_YET([Table, MatchSpec, Limit]).
+select_count(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
+select_delete(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
+select_replace(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
+select_reverse(Continuation) -> ?NOT_YET([Continuation]).
+select_reverse(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
+select_reverse(Table, MatchSpec, Limit) -> ?NOT_YET([Table, MatchSpec, Limit]).
+slot(Table, I) -> ?NOT_YET([Table, I]).
+tab2file(Table, Filename) -> ?NOT_YET([Table, Filename]).
+tab2file(Table, Filename, Options) -> ?NOT_YET([Table, Filename, Options]).
+tabfile_info(Filename) -> ?NOT_YET([Filename]).
+table(Table) -> ?NOT_YET([Table]).
+table(Table, Options) -> ?NOT_YET([Table, Options]).
+take(Table, Key) -> ?NOT_YET([Table, Key]).
+test_ms(Tuple, MatchSpec) -> ?NOT_YET([Tuple, MatchSpec]).
+to_dets(Table, DetsTab) -> ?NOT_YET([Table, DetsTab]).
+update_counter(Table, Key, UpdateOp) -> ?NOT_YET([Table, Key, UpdateOp]).
+update_counter(Table, Key, UpdateOp, Default) -> ?NOT_YET([Table, Key, UpdateOp, Default]).
+update_element(Table, Key, ElementSpec) -> ?NOT_YET([Table, Key, ElementSpec]).
+whereis(TableName) -> ?NOT_YET([TableName]).

@@ -9,6 +9,9 @@
 %%   dir    - store directory (default: the C node's, /dev/shm/heirloom/NODE)
 %%   args   - extra command-line arguments for heirloom_node (strings)
 %%
+%% The binary is `priv/heirloom_node', or the one the OS environment
+%% variable HEIRLOOM_NODE names (a debug or sanitized build, say).
+%%
 %% The C node is started detached (its own session, output to a log file
 %% beside the store) so that it outlives this VM: a VM that crashed and came
 %% back finds the same C node by name, and its servers claim their tables
@@ -107,19 +110,23 @@ ping(Node) ->
     end.
 
 start_cnode(#st{node = Node, dir = Dir0, args = Args}) ->
+    Exe = case os:getenv("HEIRLOOM_NODE") of
+              false -> filename:join(heirloom_nif:priv_dir(), "heirloom_node");
+              Path -> Path
+          end,
     Dir = case Dir0 of
-              undefined -> "/dev/shm/heirloom/" ++ atom_to_list(Node);
+              undefined -> default_dir(Exe, Node);
               _ -> to_list(Dir0)
           end,
-    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    ok = ensure_private_dir(filename:dirname(Dir)),
     CookieFile = Dir ++ ".cookie",
     ok = file:write_file(CookieFile, atom_to_list(erlang:get_cookie())),
     ok = file:change_mode(CookieFile, 8#600),
     Log = Dir ++ ".log",
-    Exe = filename:join(priv_dir(), "heirloom_node"),
     Argv = [Exe, "--name", atom_to_list(Node), "--dir", Dir, "--cookie-file", CookieFile | Args],
     %% setsid: its own session, so it survives this VM and its signals.
-    Script = "exec setsid \"$0\" \"$@\" </dev/null >>'" ++ Log ++ "' 2>&1 &",
+    %% umask 077: the log, like the store, is for this user only.
+    Script = "umask 077; exec setsid \"$0\" \"$@\" </dev/null >>'" ++ Log ++ "' 2>&1 &",
     Port = open_port({spawn_executable, "/bin/sh"},
                      [{args, ["-c", Script | Argv]}, exit_status]),
     receive {Port, {exit_status, _}} -> ok after 5000 -> ok end,
@@ -135,10 +142,32 @@ wait_ready(Node, Deadline, Log) ->
             end
     end.
 
-priv_dir() ->
-    case code:priv_dir(heirloom) of
-        {error, _} -> filename:join(filename:dirname(filename:dirname(code:which(?MODULE))), "priv");
-        Dir -> Dir
+%% The C node decides its default store directory; ask it, so the rule has
+%% one home (c_src/hl_main.c).
+default_dir(Exe, Node) ->
+    Port = open_port({spawn_executable, Exe},
+                     [{args, ["--name", atom_to_list(Node), "--default-dir"]},
+                      exit_status, {line, 4096}]),
+    collect_line(Port, undefined).
+
+collect_line(Port, Line) ->
+    receive
+        {Port, {data, {eol, L}}} -> collect_line(Port, L);
+        {Port, {exit_status, 0}} when Line =/= undefined -> Line;
+        {Port, {exit_status, S}} -> error({c_node_default_dir, S})
+    end.
+
+%% Parents of the store directory (the C node makes the store directory
+%% itself, 0700): created 0700 too, so no other user can list the stores.
+ensure_private_dir(Dir) ->
+    case filelib:is_dir(Dir) of
+        true -> ok;
+        false ->
+            ok = ensure_private_dir(filename:dirname(Dir)),
+            case file:make_dir(Dir) of
+                ok -> file:change_mode(Dir, 8#700);
+                {error, eexist} -> ok
+            end
     end.
 
 to_list(A) when is_atom(A) -> atom_to_list(A);

@@ -4,6 +4,7 @@
 %% go through the same store code inside one LMDB transaction.
 -module(heirloom_nif).
 
+-export([priv_dir/0]).
 -export([open/1, lookup/3, lookup_dirty/3, member/3, member_dirty/3, size/2, size_dirty/2,
          insert/3, insert_new/3, delete/3]).
 -on_load(init/0).
@@ -14,6 +15,9 @@
 init() ->
     erlang:load_nif(filename:join(priv_dir(), "heirloom_nif"), 0).
 
+%% @doc The application's priv directory, also when run from the source
+%% tree (no application directory): where heirloom_node and the NIF live.
+-spec priv_dir() -> file:filename().
 priv_dir() ->
     case code:priv_dir(heirloom) of
         {error, _} ->
@@ -23,7 +27,8 @@ priv_dir() ->
             Dir
     end.
 
-%% @doc Open (or share) the store in directory Dir: `{ok, Env}' or `{error, Why}'.
+%% @doc Open (or share) the store in directory Dir: `{ok, Env}' or
+%% `{error, Reason}' with Reason an atom (`store', `enomem').
 open(_Dir) -> erlang:nif_error({not_loaded, ?MODULE}).
 %% @doc Objects with Key. Reads run on a normal scheduler and answer `dirty'
 %% when the object is large or a lock of the store is busy: then call the

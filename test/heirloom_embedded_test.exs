@@ -2,6 +2,8 @@ defmodule Heirloom.EmbeddedTest do
   # The embedded default: the app starts its own C node, detached, and a VM
   # that died finds it again. All with real OS processes and kill -9.
   use ExUnit.Case, async: false
+  # Slow: peer VMs and C nodes killed with kill -9 (mix test --include slow; make test runs it).
+  @moduletag :slow
 
   alias HeirloomTest.{AppVm, Peer}
 

@@ -1,6 +1,8 @@
 defmodule Heirloom.NodeDeathTest do
   # Owners and heirs in separate OS-level BEAM VMs, killed with kill -9.
   use ExUnit.Case, async: false
+  # Slow: peer VMs killed with kill -9 (mix test --include slow; make test runs it).
+  @moduletag :slow
 
   alias HeirloomTest.{CNode, Owner, Peer}
 

@@ -2,6 +2,8 @@ defmodule Heirloom.PlainErlTest do
   # The acceptance case: a plain `erl` node with no Heirloom code loaded
   # uses the C node with gen_server:call and gets ETS's answers.
   use ExUnit.Case, async: false
+  # Slow: starts a whole erl VM (mix test --include slow; make test runs it).
+  @moduletag :slow
 
   alias HeirloomTest.CNode
 

@@ -8,7 +8,18 @@ defmodule HeirloomTest.CNode do
 
   defstruct [:name, :dir, :os_pid, :port, :extra_args, :waiters, lines: []]
 
-  def exe, do: Path.expand("../../priv/heirloom_node", __DIR__)
+  @doc """
+  The C node binary: `HEIRLOOM_NODE` when set (`make mixtest-asan` points it
+  at the sanitized build), else `priv/heirloom_node`. Peer VMs inherit the
+  variable, and `:heirloom_embedded` reads it too, so a C node an app VM
+  starts is the same binary.
+  """
+  def exe do
+    case System.get_env("HEIRLOOM_NODE") do
+      nil -> Path.expand("../../priv/heirloom_node", __DIR__)
+      path -> Path.expand(path)
+    end
+  end
 
   @doc """
   Options: `:name` (default unique), `:dir` (default a fresh temp dir),
@@ -124,7 +135,13 @@ defmodule HeirloomTest.CNode do
     port = st.port
 
     receive do
-      {^port, {:exit_status, _}} -> :ok
+      {^port, {:exit_status, 0}} ->
+        :ok
+
+      # A clean SIGTERM exit is 0: anything else is worth a line (under
+      # make mixtest-asan, the report of this pid is in build/san/reports).
+      {^port, {:exit_status, code}} ->
+        IO.puts(:stderr, "C node #{st.name} (OS pid #{st.os_pid}) exited with status #{code} on SIGTERM")
     after
       3_000 -> HeirloomTest.kill(st.os_pid, "KILL")
     end
