@@ -17,9 +17,9 @@
  * MD5(cookie ++ the other side's challenge as an unsigned decimal).
  *
  * Our flags are ei's (the C node was an ei node) plus
- * DFLAG_DIST_MONITOR_NAME: erts forwards MONITOR_P_EXIT only to peers that
- * advertise it (docs/architecture.md), and DFLAG_SEND_SENDER. A peer must offer erts's mandatory
- * flags (DFLAG_MANDATORY_25_DIGEST stands for all of them, as in OTP 25);
+ * DFLAG_DIST_MONITOR_NAME (erts forwards MONITOR_P_EXIT only to peers that
+ * advertise it, docs/architecture.md) and DFLAG_SEND_SENDER. A peer must
+ * offer erts's mandatory flags (DFLAG_MANDATORY_25_DIGEST stands for all of them, as in OTP 25);
  * dynamic node names (DFLAG_NAME_ME) are refused.
  */
 #ifndef HL_HANDSHAKE_H
@@ -64,7 +64,8 @@
      HL_DFLAG_DIST_MONITOR_NAME | HL_DFLAG_EXTENDED_PIDS_PORTS | HL_DFLAG_FUN_TAGS |               \
      HL_DFLAG_NEW_FUN_TAGS | HL_DFLAG_NEW_FLOATS | HL_DFLAG_SMALL_ATOM_TAGS |                      \
      HL_DFLAG_UTF8_ATOMS | HL_DFLAG_MAP_TAG | HL_DFLAG_BIG_CREATION | HL_DFLAG_EXPORT_PTR_TAG |    \
-     HL_DFLAG_BIT_BINARIES | HL_DFLAG_HANDSHAKE_23 | HL_DFLAG_V4_NC | HL_DFLAG_UNLINK_ID)
+     HL_DFLAG_BIT_BINARIES | HL_DFLAG_HANDSHAKE_23 | HL_DFLAG_V4_NC | HL_DFLAG_UNLINK_ID |         \
+     HL_DFLAG_SEND_SENDER)
 
 /* Longest node name (erts's MAXNODELEN) and longest handshake packet we
  * take: a name packet is 15 bytes plus the name. */

@@ -124,7 +124,9 @@ static void run_pair(int trickle)
     assert_int_equal(deliver(&c, &a, &to_a, trickle), HL_HS_NAME);
     assert_string_equal(a.peer, "con@h");
     assert_int_equal(a.peer_creation, 77);
+    /* the two flags the C node needs on top of ei's */
     assert_true((a.peer_flags & HL_DFLAG_DIST_MONITOR_NAME) != 0);
+    assert_true((a.peer_flags & HL_DFLAG_SEND_SENDER) != 0);
     assert_int_equal(hl_hs_status(&a, "ok"), HL_HS_MORE);
     /* status and challenge go out together; the connector answers 'r' */
     assert_int_equal(deliver(&a, &c, &to_c, trickle), HL_HS_MORE);
