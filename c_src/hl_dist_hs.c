@@ -375,6 +375,14 @@ static void on_accept(void *ctx, int fd, short revents)
     for (int i = 0; i < 64; i++) {
         int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         uint32_t challenge;
+        if (cfd < 0 &&
+            (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+            /* The connection stays queued and the listener readable: stop
+             * watching it until the next tick rather than spin. */
+            hl_loop_set_events(d->loop, fd, 0);
+            d->accept_paused = 1;
+            log_limited(d, "cannot accept", "a connection", strerror(errno));
+        }
         if (cfd < 0)
             return;
         if (d->n_in >= HL_HS_MAX_IN) {
@@ -508,6 +516,10 @@ int hl_dist_hs_start(hl_dist *d, const hl_dist_opts *o, char *err, size_t errlen
 
 void hl_dist_hs_tick(hl_dist *d, long long now)
 {
+    if (d->accept_paused) {
+        d->accept_paused = 0;
+        hl_loop_set_events(d->loop, d->listen_fd, POLLIN);
+    }
     for (size_t i = 0; i < d->nhss;) {
         if (now > d->hss[i]->deadline)
             hs_fail(d, d->hss[i], "timed out"); /* removes it: same i again */

@@ -51,6 +51,7 @@ struct hl_dist {
     hl_loop *loop;
     hl_dist_handlers h;
     int listen_fd, publish_fd, port, epmd_port;
+    int accept_paused; /* out of descriptors: listener unwatched until the tick */
     int silence_ms;
     char *self_name, *cookie; /* owned copies; handshakes borrow them */
     unsigned creation;
