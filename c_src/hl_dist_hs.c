@@ -24,6 +24,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,11 +456,20 @@ hl_conn *hl_dist_hs_connect(hl_dist *d, const char *name)
     return c;
 }
 
-static void on_publish_hup(void *ctx, int fd, short revents)
+/* The registration's socket. epmd sends nothing after its reply (ei may
+ * have left a few bytes of it unread), so readable means those bytes or
+ * end-of-file: epmd went away and our registration with it. (Only watching
+ * for POLLHUP never fired: a closed peer is EOF, not a hang-up.) */
+static void on_publish_event(void *ctx, int fd, short revents)
 {
     hl_dist *d = ctx;
+    char buf[64];
+    ssize_t n;
     (void)revents;
-    /* epmd went away: our registration with it is gone. Retry from tick. */
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        ;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
     hl_loop_del(d->loop, fd);
     close(fd);
     d->publish_fd = -1;
@@ -471,8 +481,9 @@ static int publish(hl_dist *d, unsigned tmo_ms)
     int fd = ei_publish_tmo(&d->ec, d->port, tmo_ms);
     if (fd < 0)
         return -1;
-    /* Readable forever (ei reads part of epmd's reply): watch hang-up only. */
-    if (hl_loop_add(d->loop, fd, 0, on_publish_hup, d)) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+        hl_loop_add(d->loop, fd, POLLIN, on_publish_event, d)) {
         close(fd);
         return -1;
     }

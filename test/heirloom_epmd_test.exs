@@ -32,12 +32,15 @@ defmodule Heirloom.EpmdTest do
     end)
   end
 
-  test "the epmd the C node starts listens on loopback only" do
+  defp free_port do
     {:ok, l} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, epmd_port} = :inet.port(l)
+    {:ok, p} = :inet.port(l)
     :gen_tcp.close(l)
-    name = HeirloomTest.unique_node("epmd")
+    p
+  end
 
+  # A C node whose epmd port is epmd_port (where none runs: it starts one).
+  defp start_cnode(epmd_port, name) do
     port =
       Port.open({:spawn_executable, CNode.exe()}, [
         :binary,
@@ -48,15 +51,44 @@ defmodule Heirloom.EpmdTest do
         args: ~w(--name #{name} --cookie c --dir #{HeirloomTest.tmp_dir("epmd")} --listen 127.0.0.1)
       ])
 
-    os_pid =
-      receive do
-        {^port, {:data, {:eol, "heirloom_node ready " <> rest}}} ->
-          [_, p] = Regex.run(~r/pid=(\d+)/, rest)
-          String.to_integer(p)
-      after
-        10_000 -> flunk("the C node did not start")
-      end
+    receive do
+      {^port, {:data, {:eol, "heirloom_node ready " <> rest}}} ->
+        [_, p] = Regex.run(~r/pid=(\d+)/, rest)
+        {port, String.to_integer(p)}
+    after
+      10_000 -> flunk("the C node did not start")
+    end
+  end
 
+  defp stop_cnode({port, os_pid}) do
+    HeirloomTest.kill(os_pid, "TERM")
+    assert_receive {^port, {:exit_status, 0}}, 5_000
+  end
+
+  # The names epmd at epmd_port knows (NAMES_REQ).
+  defp names(epmd_port) do
+    case :gen_tcp.connect({127, 0, 0, 1}, epmd_port, [:binary, active: false]) do
+      {:ok, s} ->
+        :ok = :gen_tcp.send(s, <<0, 1, 110>>)
+        text = recv_all(s, <<>>)
+        :gen_tcp.close(s)
+        if byte_size(text) >= 4, do: binary_part(text, 4, byte_size(text) - 4), else: ""
+
+      {:error, _} ->
+        ""
+    end
+  end
+
+  defp recv_all(s, acc) do
+    case :gen_tcp.recv(s, 0, 2_000) do
+      {:ok, b} -> recv_all(s, acc <> b)
+      {:error, _} -> acc
+    end
+  end
+
+  test "the epmd the C node starts listens on loopback only" do
+    epmd_port = free_port()
+    cnode = start_cnode(epmd_port, HeirloomTest.unique_node("epmd"))
     found = listeners(epmd_port)
     epmd = Enum.find_value(found, fn {_, inode} -> pid_of_socket(inode) end)
 
@@ -64,12 +96,36 @@ defmodule Heirloom.EpmdTest do
       assert found != []
       assert Enum.all?(found, fn {addr, _} -> addr in @loopback end), inspect(found)
     after
-      HeirloomTest.kill(os_pid, "TERM")
-      assert_receive {^port, {:exit_status, 0}}, 5_000
+      stop_cnode(cnode)
       # Started by the C node for this test only: stop it.
       if epmd, do: HeirloomTest.kill(epmd, "KILL")
     end
 
     assert epmd
+  end
+
+  test "after epmd restarts, the C node registers again" do
+    epmd_port = free_port()
+    name = HeirloomTest.unique_node("repub")
+    [alive, _] = name |> Atom.to_string() |> String.split("@")
+    cnode = start_cnode(epmd_port, name)
+    epmd = Enum.find_value(listeners(epmd_port), fn {_, inode} -> pid_of_socket(inode) end)
+
+    try do
+      assert names(epmd_port) =~ "name #{alive} "
+      HeirloomTest.kill(epmd, "KILL")
+      HeirloomTest.wait_until(fn -> names(epmd_port) == "" end)
+
+      exe = System.find_executable("epmd")
+      p = Port.open({:spawn_executable, exe}, args: ~w(-port #{epmd_port} -address 127.0.0.1))
+      {:os_pid, ours} = Port.info(p, :os_pid)
+      Process.put(:hl_test_epmd, ours)
+      # It retries once a second.
+      HeirloomTest.wait_until(fn -> names(epmd_port) =~ "name #{alive} " end, 5_000)
+    after
+      stop_cnode(cnode)
+      if epmd, do: HeirloomTest.kill(epmd, "KILL")
+      if o = Process.get(:hl_test_epmd), do: HeirloomTest.kill(o, "KILL")
+    end
   end
 end
