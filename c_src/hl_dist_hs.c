@@ -195,8 +195,10 @@ static const char *status_for(hl_dist *d, const char *peer)
     if (!hl_term_put_atom(&atom, peer, strlen(peer)))
         c = hl_dist_find(d, hl_buf_view(&atom));
     hl_buf_free(&atom);
-    /* Both sides connecting at once: as erts decides, the greater name's
-     * attempt goes on; the other side answers "nok" to it... */
+    /* Both sides connecting at once: as in erts, the attempt of the greater
+     * name goes on. Ours is greater: refuse theirs ("nok"). Theirs is: let
+     * it go on ("ok_simultaneous"); they answer ours "nok", and theirs,
+     * once done, takes over our pending connection (hs_done). */
     if (c && c->pending && c->hs)
         return strcmp(d->self_name, peer) > 0 ? "nok" : "ok_simultaneous";
     return "ok";
@@ -226,7 +228,7 @@ static void hs_done(hl_dist *d, hl_hs_io *h)
         hl_buf_free(&atom);
         if (!c || !c->pending)
             c = hl_dist_conn_new(d, h->hs.peer);
-        else if (c->hs) /* ...and our own attempt lost: theirs carries our output */
+        else if (c->hs) /* our own attempt lost: theirs carries our output */
             hl_dist_hs_abandon(d, c->hs);
     }
     if (!c) {
