@@ -24,7 +24,9 @@ defmodule Heirloom.MixProject do
     [extra_applications: [:logger]]
   end
 
-  defp elixirc_paths(:test), do: ["lib", "test/support", "examples/data_backup"]
+  defp elixirc_paths(:test),
+    do: ["lib", "test/support", "examples/data_backup", "examples/data_master"]
+
   defp elixirc_paths(_), do: ["lib"]
 end
 

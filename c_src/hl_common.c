@@ -44,6 +44,10 @@ const char *hl_err_reason(int err)
         return "forged_from";
     case HL_EHANDLE:
         return "bad_handle";
+    case HL_ETYPE:
+        return "type_mismatch";
+    case HL_EKEYPOS:
+        return "keypos_mismatch";
     default:
         return "internal";
     }

@@ -33,7 +33,9 @@ typedef enum {
     HL_EUNKNOWN = -13,     /* no such request (verb and arity) */
     HL_EWOULDBLOCK = -14,  /* a no-wait read met a busy lock: redo where waiting is fine */
     HL_EFORGED = -15,      /* a call's From is not the sender the distribution proved */
-    HL_EHANDLE = -16       /* NIF: a store handle from an unloaded instance of the library */
+    HL_EHANDLE = -16,      /* NIF: a store handle from an unloaded instance of the library */
+    HL_ETYPE = -17,        /* new/2 taking over a held table of another type */
+    HL_EKEYPOS = -18       /* new/2 taking over a held table with another keypos */
 } hl_err;
 
 /* The reason atom (as a C string) for an error code: "badarg", "no_table",

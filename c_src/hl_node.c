@@ -108,7 +108,9 @@ static void run_request(hl_node *n, hl_bytes caller, hl_bytes tag, hl_bytes requ
 {
     hl_buf out = {0}, target = {0};
     int rc = hl_proto_handle(&n->proto, caller, request, known, &out, &target);
-    if (rc == HL_OK && target.len && !known) {
+    /* A request may probe again for another pid (new/2 finds a dead owner's
+     * heir dead too), never twice for the same one: that could not end. */
+    if (rc == HL_OK && target.len && (!known || !hl_bytes_eq(known->pid, hl_buf_view(&target)))) {
         uint64_t id = ++n->next_probe;
         rc = park(n, caller, tag, request, id);
         if (!rc) {

@@ -32,6 +32,13 @@
  *  - CLAIM by the C node: ok when it already holds the table, HL_EOWNED
  *    when a pid owns it (the C node only takes tables through death).
  *  - An unknown event type is HL_EBADARG with the state untouched.
+ *  - NEW takes over only what the C node holds: a live owner, even the
+ *    caller itself, keeps ETS's already_exists. The call's heir option
+ *    replaces the old heir (the caller asked for it, as ETS's new/2 would
+ *    give it); a bad heir is refused before anything changes.
+ *  - adopted is set in one place, hl_owner_apply, for every path from the
+ *    C node's hold to a pid (CLAIM, NEW, the C node's own GIVE_AWAY), so no
+ *    future event can take a held table without marking it.
  */
 #include "hl_owner.h"
 
@@ -106,6 +113,25 @@ static void hl_owner_claim(hl_own *s, hl_bytes caller, hl_own_result *res)
         return;
     }
     s->owner = caller;
+    res->changed = 1;
+}
+
+static void hl_owner_set_heir(hl_own *s, const hl_own_event *ev, hl_own_result *res);
+
+static void hl_owner_new(hl_own *s, const hl_own_event *ev, hl_own_result *res)
+{
+    if (s->owner.len || !ev->caller.len) {
+        res->err = HL_EEXISTS;
+        res->owned_by = s->owner;
+        return;
+    }
+    /* As the owner, the caller sets the heir exactly as setopts would. */
+    hl_own next = *s;
+    next.owner = ev->caller;
+    hl_owner_set_heir(&next, ev, res);
+    if (res->err)
+        return;
+    *s = next;
     res->changed = 1;
 }
 
@@ -187,28 +213,36 @@ static void hl_owner_restart(hl_own *s, hl_own_result *res)
 
 void hl_owner_apply(hl_own *state, const hl_own_event *ev, hl_own_result *res)
 {
+    int was_held = state->owner.len == 0;
     memset(res, 0, sizeof *res);
     switch (ev->type) {
     case HL_OWN_CLAIM:
         hl_owner_claim(state, ev->caller, res);
-        return;
+        break;
+    case HL_OWN_NEW:
+        hl_owner_new(state, ev, res);
+        break;
     case HL_OWN_GIVE_AWAY:
         hl_owner_give_away(state, ev, res);
-        return;
+        break;
     case HL_OWN_SET_HEIR:
         hl_owner_set_heir(state, ev, res);
-        return;
+        break;
     case HL_OWN_PID_DOWN:
         hl_owner_pid_down(state, ev->pid, res);
-        return;
+        break;
     case HL_OWN_NODE_DOWN:
         hl_owner_node_down(state, ev->node, res);
-        return;
+        break;
     case HL_OWN_RESTART:
         hl_owner_restart(state, res);
+        break;
+    default:
+        res->err = HL_EBADARG;
         return;
     }
-    res->err = HL_EBADARG;
+    if (was_held && state->owner.len) /* always with res->changed set */
+        state->adopted = 1;
 }
 
 int hl_owner_may_read(const hl_own *state, hl_access access, hl_bytes caller)

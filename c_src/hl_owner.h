@@ -3,11 +3,12 @@
  * rules. Pure: no I/O, no globals, no allocation.
  *
  * Every table has an owner (a BEAM pid, or the C node itself when owner.len
- * is 0), an heir (none, the C node, or a pid with heir data) and an access
- * mode. Events come in (claim, give_away, set heir, a pid or a whole node
- * going down, C node restart); the new state and the actions to take come out
- * (reply error, send 'ETS-TRANSFER', delete the table). The caller carries the
- * actions out and persists the new state.
+ * is 0), an heir (none, the C node, or a pid with heir data), an access
+ * mode and an `adopted` mark. Events come in (claim, new on an existing
+ * name, give_away, set heir, a pid or a whole node going down, C node
+ * restart); the new state and the actions to take come out (reply error,
+ * send 'ETS-TRANSFER', delete the table). The caller carries the actions out
+ * and persists the new state.
  *
  * Pids are canonical pid terms (hl_term.h), compared as bytes. Views in the
  * resulting state point into the previous state or into the event, so the
@@ -17,7 +18,9 @@
  *  - the C node is the default heir: when an owner dies and no live pid heir
  *    takes over, the C node holds the table until a process claims it;
  *  - a pid heir that is dead when it should inherit does not cause deletion:
- *    the C node holds the table instead. Only {heir, none} deletes.
+ *    the C node holds the table instead. Only {heir, none} deletes;
+ *  - new/2 on the name of a table the C node holds takes it over, rows and
+ *    all, instead of failing with already_exists (NEW below).
  */
 #ifndef HL_OWNER_H
 #define HL_OWNER_H
@@ -32,10 +35,16 @@ typedef struct {
     hl_heir_kind heir_kind;
     hl_bytes heir;      /* canonical pid when heir_kind == HL_HEIR_PID */
     hl_bytes heir_data; /* canonical term when heir_kind == HL_HEIR_PID */
+    /* 1 once a process took the table from the C node's hold (claim, new,
+     * or a give_away by the C node): its rows outlived a previous owner.
+     * 0 for a table as created; passing between processes (give_away,
+     * inheritance) keeps it. */
+    int adopted;
 } hl_own;
 
 typedef enum {
     HL_OWN_CLAIM,     /* caller wants to own an existing table */
+    HL_OWN_NEW,       /* caller ran new/2 with the name of an existing table */
     HL_OWN_GIVE_AWAY, /* caller gives the table to target (with gift) */
     HL_OWN_SET_HEIR,  /* caller sets heir_kind/heir/heir_data */
     HL_OWN_PID_DOWN,  /* pid is dead */
@@ -45,20 +54,20 @@ typedef enum {
 
 typedef struct {
     hl_own_event_type type;
-    hl_bytes caller;        /* CLAIM, GIVE_AWAY, SET_HEIR */
+    hl_bytes caller;        /* CLAIM, NEW, GIVE_AWAY, SET_HEIR */
     hl_bytes target;        /* GIVE_AWAY */
     int target_alive;       /* GIVE_AWAY: the target was probed alive */
     hl_bytes gift;          /* GIVE_AWAY */
-    hl_heir_kind heir_kind; /* SET_HEIR */
-    hl_bytes heir;          /* SET_HEIR */
-    hl_bytes heir_data;     /* SET_HEIR */
+    hl_heir_kind heir_kind; /* SET_HEIR, NEW (the heir option of the call) */
+    hl_bytes heir;          /* SET_HEIR, NEW */
+    hl_bytes heir_data;     /* SET_HEIR, NEW */
     hl_bytes pid;           /* PID_DOWN */
     hl_bytes node;          /* NODE_DOWN: the node's canonical atom term */
 } hl_own_event;
 
 typedef struct {
     int err;           /* HL_OK, or the reason to reply to the caller */
-    hl_bytes owned_by; /* with HL_EOWNED: the live owner */
+    hl_bytes owned_by; /* with HL_EOWNED, and HL_EEXISTS from NEW: the owner */
     int changed;       /* the state was changed and must be persisted */
     int delete_table;  /* the table must be deleted ({heir, none}) */
     int transfer;      /* send {'ETS-TRANSFER', Tab, from, data} to `to` */
@@ -73,6 +82,13 @@ typedef struct {
  *
  *  CLAIM      owner empty -> caller owns (changed); caller already owner -> ok;
  *             other owner -> HL_EOWNED with owned_by.
+ *  NEW        owner empty and caller a pid -> caller owns, heir fields set
+ *             from the event as SET_HEIR would (HL_EBADARG, state untouched,
+ *             for a heir SET_HEIR refuses); any owner, the caller included,
+ *             or the C node calling -> HL_EEXISTS with owned_by = owner (ETS's
+ *             already_exists; the caller may probe a pid owner that might
+ *             have died a moment ago). Type, keypos and access are not
+ *             ownership: the caller checks and applies them.
  *  GIVE_AWAY  caller not owner -> HL_ENOTOWNER; target == owner or not alive
  *             -> HL_EBADARG; else owner = target, transfer to target from
  *             caller with gift.
@@ -81,6 +97,7 @@ typedef struct {
  *             becomes the C node.
  *  NODE_DOWN  as PID_DOWN for the owner and heir pids on that node.
  *  RESTART    owner becomes empty (the C node holds).
+ * Any event that moves the owner from empty to a pid sets adopted.
  * Inherit: heir none -> delete_table; heir C node, or a pid heir that is the
  * dead owner or also dead -> owner empty; live pid heir -> owner = heir and
  * transfer to heir from the dead owner with heir_data.

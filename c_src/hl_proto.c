@@ -31,6 +31,7 @@ typedef struct {
     hl_buf *probe;
     hl_args arena;
     hl_bytes owned_by; /* set with HL_EOWNED */
+    hl_buf detail;     /* with HL_ETYPE, HL_EKEYPOS: the table's own value */
 } req;
 
 static int put_atom(hl_buf *b, const char *s)
@@ -53,6 +54,76 @@ static int h_ping(req *r)
     return put_atom(r->reply, "pong");
 }
 
+static int want_probe(req *r, hl_bytes pid);
+
+/* A probe found pid dead before its monitor's message arrived: hand table
+ * tab on now (the request cannot wait for the queue), and queue the rest of
+ * the dead pid's tables. HL_OK or the store's error. */
+static int apply_death(req *r, hl_bytes tab, hl_bytes pid)
+{
+    hl_buf dead = {0}; /* a copy: pid may view memory the event reuses */
+    hl_own_result res;
+    int rc = hl_buf_append(&dead, pid.data, pid.len);
+    hl_own_event died = {.type = HL_OWN_PID_DOWN, .pid = hl_buf_view(&dead)};
+    if (!rc)
+        rc = hl_dm_event(r->p->dm, tab, &died, &res);
+    if (!rc)
+        hl_dm_pid_down(r->p->dm, hl_buf_view(&dead));
+    hl_buf_free(&dead);
+    return rc;
+}
+
+/*
+ * new/2 on the name of an existing table: take it over if the C node holds
+ * it (docs/ownership.md, "new"), else already_exists as in ETS. A pid owner
+ * may have died with its monitor's message still on the way: it is probed
+ * and its death applied first, as for claim. That may hand the table to an
+ * heir that is dead too (probed in turn), or delete it ({heir, none}): then
+ * it is created.
+ */
+static int new_take_over(req *r, hl_bytes tab, hl_meta *want)
+{
+    static const char *types[] = {"set", "ordered_set", "bag", "duplicate_bag"};
+    hl_meta old = {0};
+    int rc, downed = 0;
+    while ((rc = hl_store_get_meta(r->p->store, tab, &old)) == HL_OK && old.own.owner.len &&
+           !hl_bytes_eq(old.own.owner, r->caller)) {
+        if (!r->known || !hl_bytes_eq(r->known->pid, old.own.owner))
+            rc = want_probe(r, old.own.owner);
+        else if (r->known->alive || downed++) /* alive, or its death changed nothing */
+            rc = HL_EEXISTS;
+        else
+            rc = apply_death(r, tab, r->known->pid);
+        hl_meta_free(&old);
+        if (rc)
+            return rc;
+    }
+    if (rc == HL_ENOTABLE && !(rc = hl_store_create(r->p->store, tab, want)))
+        hl_dm_watch_table(r->p->dm, tab, &want->own);
+    else if (!rc && old.own.owner.len)
+        rc = HL_EEXISTS; /* the caller's own table */
+    else if (!rc && old.type != want->type)
+        rc = put_atom(&r->detail, types[old.type]) ? HL_ENOMEM : HL_ETYPE;
+    else if (!rc && old.keypos != want->keypos)
+        rc = hl_term_put_int(&r->detail, old.keypos) ? HL_ENOMEM : HL_EKEYPOS;
+    else if (!rc) {
+        hl_own_event ev = {.type = HL_OWN_NEW,
+                           .caller = r->caller,
+                           .heir_kind = want->own.heir_kind,
+                           .heir = want->own.heir,
+                           .heir_data = want->own.heir_data};
+        hl_own_result res;
+        /* Protection first: if the event fails, the C node still holds it. */
+        if (old.access != want->access)
+            rc = hl_store_set_access(r->p->store, tab, (hl_bytes){NULL, 0}, want->access);
+        if (!rc)
+            rc = hl_dm_event(r->p->dm, tab, &ev, &res);
+        rc = rc ? rc : res.err;
+    }
+    hl_meta_free(&old);
+    return rc;
+}
+
 static int h_new(req *r)
 {
     char name[1024]; /* any atom: 255 characters of up to 4 UTF-8 bytes */
@@ -68,16 +139,21 @@ static int h_new(req *r)
     if (m.named) {
         rc = hl_args_canon(&r->arena, r->args[0], &tab);
     } else {
-        /* Unnamed tables are known by a reference, like ETS's tids. */
+        /* Unnamed tables are known by a reference, like ETS's tids; the
+         * name is kept for info(T, name). */
         rc = hl_dist_make_ref(r->p->dist, &ref);
         tab = hl_buf_view(&ref);
+        if (!rc)
+            rc = hl_args_canon(&r->arena, r->args[0], &m.name);
     }
     if (!rc)
         rc = hl_store_create(r->p->store, tab, &m);
-    if (!rc) {
+    if (rc == HL_EEXISTS && m.named)
+        rc = new_take_over(r, tab, &m);
+    else if (!rc)
         hl_dm_watch_table(r->p->dm, tab, &m.own);
+    if (!rc)
         rc = put_bytes(r->reply, tab);
-    }
     hl_buf_free(&ref);
     return rc;
 }
@@ -298,20 +374,10 @@ static int h_claim(req *r)
         rc = hl_dm_event(r->p->dm, tab, &ev, &res);
     if (!rc && res.err == HL_EOWNED && r->known && hl_bytes_eq(r->known->pid, res.owned_by) &&
         !r->known->alive) {
-        /* The owner is dead; its monitor's message is still on its way.
-         * This table cannot wait for the queue: hand it on now, then the
-         * claim. (The copy: the next event reuses the memory res views.) */
-        hl_buf dead = {0};
-        hl_own_result down;
-        rc = hl_buf_append(&dead, res.owned_by.data, res.owned_by.len);
-        hl_own_event died = {.type = HL_OWN_PID_DOWN, .pid = hl_buf_view(&dead)};
+        /* The owner is dead; its monitor's message is still on its way. */
+        rc = apply_death(r, tab, res.owned_by);
         if (!rc)
-            rc = hl_dm_event(r->p->dm, tab, &died, &down);
-        if (!rc) {
-            hl_dm_pid_down(r->p->dm, hl_buf_view(&dead));
             rc = hl_dm_event(r->p->dm, tab, &ev, &res);
-        }
-        hl_buf_free(&dead);
     } else if (!rc && res.err == HL_EOWNED && !r->known) {
         return want_probe(r, res.owned_by);
     }
@@ -424,12 +490,13 @@ static int put_error(req *r, int err)
         rc = put_atom(b, "error");
     if (rc)
         return rc;
-    if (err == HL_EOWNED) {
+    hl_bytes detail = err == HL_EOWNED ? r->owned_by : hl_buf_view(&r->detail);
+    if (detail.len) { /* {Reason, Detail} */
         rc = hl_term_put_tuple_header(b, 2);
         if (!rc)
             rc = put_atom(b, hl_err_reason(err));
         if (!rc)
-            rc = put_bytes(b, r->owned_by);
+            rc = put_bytes(b, detail);
         return rc;
     }
     return put_atom(b, hl_err_reason(err));
@@ -459,5 +526,6 @@ int hl_proto_handle(hl_proto *p, hl_bytes caller, hl_bytes t, const hl_liveness 
     }
     hl_dm_release(p->dm);
     hl_args_free(&r.arena);
+    hl_buf_free(&r.detail);
     return rc == PROBE ? HL_OK : rc;
 }

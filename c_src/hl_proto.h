@@ -11,7 +11,8 @@
  * answered (give_away's target; the owner a claim finds, which may have
  * died a moment ago without its monitor's message having arrived yet). Then hl_proto_handle
  * puts the pid to probe in `probe` and no reply; the caller probes it and calls again with the
- * answer in `known`.
+ * answer in `known`. The answer may lead to another pid to probe
+ * (new/2: a dead owner's heir), never to the same one again.
  */
 #ifndef HL_PROTO_H
 #define HL_PROTO_H

@@ -34,8 +34,12 @@ static int item_value(info_ctx *c, const char *item, hl_buf *b)
     static const char *types[] = {"set", "ordered_set", "bag", "duplicate_bag"};
     static const char *access[] = {"protected", "public", "private"};
     const hl_meta *m = c->m;
-    if (!strcmp(item, "id") || !strcmp(item, "name"))
+    if (!strcmp(item, "id"))
         return hl_buf_append(b, c->tab.data, c->tab.len);
+    if (!strcmp(item, "name")) {
+        hl_bytes n = m->named || !m->name.len ? c->tab : m->name;
+        return hl_buf_append(b, n.data, n.len);
+    }
     if (!strcmp(item, "named_table"))
         return atom(b, m->named ? "true" : "false");
     if (!strcmp(item, "type"))
@@ -61,6 +65,8 @@ static int item_value(info_ctx *c, const char *item, hl_buf *b)
         return atom(b, c->p->node_name);
     if (!strcmp(item, "held_by_heirloom"))
         return atom(b, m->own.owner.len ? "false" : "true");
+    if (!strcmp(item, "adopted")) /* see hl_own.adopted */
+        return atom(b, m->own.adopted ? "true" : "false");
     if (!strcmp(item, "compressed") || !strcmp(item, "read_concurrency") ||
         !strcmp(item, "write_concurrency") || !strcmp(item, "decentralized_counters"))
         return atom(b, "false");
@@ -84,6 +90,7 @@ static const char *all_items[] = {
     "write_concurrency",
     "decentralized_counters",
     "held_by_heirloom",
+    "adopted",
     "memory_bytes",
 };
 

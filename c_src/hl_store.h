@@ -45,7 +45,10 @@ typedef struct {
     int named;     /* created with named_table */
     uint64_t dbid; /* set by hl_store_create */
     hl_own own;
-    void *blob_; /* private: owned memory behind own's views (get_meta) */
+    hl_bytes name; /* unnamed tables: the name given to new/2 (a canonical
+                    * atom), for info(T, name); len 0 for named tables and
+                    * for tables made before format 3 */
+    void *blob_;   /* private: owned memory behind the views (get_meta) */
 } hl_meta;
 
 /* Release what hl_store_get_meta allocated; safe on a zeroed or freed meta. */
@@ -83,7 +86,7 @@ int hl_store_create(hl_store *s, hl_bytes name, hl_meta *meta);
 int hl_store_drop(hl_store *s, hl_bytes name, hl_bytes caller);
 /* Read meta; free with hl_meta_free. HL_ENOTABLE. */
 int hl_store_get_meta(hl_store *s, hl_bytes name, hl_meta *out);
-/* Replace ownership state (owner/heir) of an existing table. HL_ENOTABLE. */
+/* Replace ownership state (owner/heir/adopted) of an existing table. HL_ENOTABLE. */
 int hl_store_set_own(hl_store *s, hl_bytes name, const hl_own *own);
 /* Change the access mode (setopts {protection, P}), checked in the same
  * transaction: HL_ENOTOWNER unless caller owns the table (or is the C node,

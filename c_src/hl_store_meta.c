@@ -5,20 +5,32 @@
  * The meta value is a versioned binary record, so that a later Heirloom can
  * still read the tables an older one left in a tmpfs directory:
  *
- *   byte 0      format version (1)
+ *   byte 0      format version (3; versions 1 and 2 are still read)
  *   byte 1..4   type, access, named, heir kind
  *   byte 5..8   keypos (u32, big-endian)
  *   byte 9..16  dbid (u64, big-endian)
+ *   byte 17     flags, version 2 on: bit 0 adopted (hl_owner.h); other
+ *               bits must be 0
  *   then four length-prefixed (u32) byte strings: owner pid, heir pid, heir
- *   data, and the table name when the meta key is hashed (else empty).
+ *   data, and the table name when the meta key is hashed (else empty);
+ *   version 3 adds a fifth: the name an unnamed table was created with
+ *   (empty for named tables), which ETS's info(T, name) returns.
+ *
+ * Version 1 (before the adopted mark) reads as adopted = 0, which is what
+ * it was; versions 1 and 2 read with no creation name. A table rewritten by
+ * this version is written as version 3. An older build refuses a newer
+ * value (HL_ESTORE) rather than drop what it cannot keep, so every C node
+ * and NIF on one directory must be of this version or later.
  */
 #include "hl_store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define META_VERSION 1
-#define META_FIXED 17
+#define META_VERSION 3
+#define META_FIXED_V1 17
+#define META_FIXED 18
+#define META_ADOPTED 0x01
 
 static uint64_t fmix64(uint64_t h)
 {
@@ -117,6 +129,7 @@ int hl_store_meta_encode(const hl_meta *m, hl_bytes long_name, hl_buf *out)
     fixed[4] = (unsigned char)m->own.heir_kind;
     hl_put_u32(fixed + 5, m->keypos);
     put_u64(fixed + 9, m->dbid);
+    fixed[17] = m->own.adopted ? META_ADOPTED : 0;
     int pid_heir = m->own.heir_kind == HL_HEIR_PID;
     hl_bytes none = {NULL, 0};
     out->len = 0;
@@ -129,6 +142,8 @@ int hl_store_meta_encode(const hl_meta *m, hl_bytes long_name, hl_buf *out)
         rc = put_field(out, pid_heir ? m->own.heir_data : none);
     if (!rc)
         rc = put_field(out, long_name);
+    if (!rc)
+        rc = put_field(out, m->named ? none : m->name);
     return rc;
 }
 
@@ -149,16 +164,19 @@ static int get_field(const unsigned char *p, size_t len, size_t *pos, hl_bytes *
 int hl_store_meta_decode(const unsigned char *p, size_t len, hl_meta *m, hl_bytes *long_name)
 {
     memset(m, 0, sizeof *m);
-    if (len < META_FIXED || p[0] != META_VERSION || p[1] > HL_DUPLICATE_BAG || p[2] > HL_PRIVATE ||
-        p[4] > HL_HEIR_PID)
+    int version = len ? p[0] : 0;
+    size_t fixed = version == 1 ? META_FIXED_V1 : version == 2 || version == 3 ? META_FIXED : 0;
+    if (!fixed || len < fixed || p[1] > HL_DUPLICATE_BAG || p[2] > HL_PRIVATE ||
+        p[4] > HL_HEIR_PID || (fixed == META_FIXED && (p[17] & ~META_ADOPTED)))
         return HL_ESTORE;
+    m->own.adopted = fixed == META_FIXED && (p[17] & META_ADOPTED);
     m->type = (hl_table_type)p[1];
     m->access = (hl_access)p[2];
     m->named = p[3];
     m->own.heir_kind = (hl_heir_kind)p[4];
     m->keypos = hl_get_u32(p + 5);
     m->dbid = get_u64(p + 9);
-    size_t pos = META_FIXED;
+    size_t pos = fixed;
     int rc = get_field(p, len, &pos, &m->own.owner);
     if (!rc)
         rc = get_field(p, len, &pos, &m->own.heir);
@@ -166,6 +184,8 @@ int hl_store_meta_decode(const unsigned char *p, size_t len, hl_meta *m, hl_byte
         rc = get_field(p, len, &pos, &m->own.heir_data);
     if (!rc)
         rc = get_field(p, len, &pos, long_name);
+    if (!rc && version >= 3)
+        rc = get_field(p, len, &pos, &m->name);
     if (!rc && (pos != len || m->keypos == 0 || m->dbid == 0))
         rc = HL_ESTORE;
     return rc;

@@ -52,7 +52,14 @@ defmodule Heirloom do
   @spec call(node(), term(), timeout()) :: term()
   defdelegate call(node, request, timeout), to: :heirloom
 
-  @doc "Like `:ets.new/2`. Without a heir option the C node is the heir."
+  @doc """
+  Like `:ets.new/2`. Without a heir option the C node is the heir.
+
+  A named table the C node holds (its owner died and no live heir took it)
+  is taken over instead of raising: rows kept, this call's protection and
+  heir applied, type and keypos required to match. `info(name, :adopted)`
+  is then `true`. See `:heirloom.new/2`.
+  """
   @spec new(atom(), list()) :: tab()
   defdelegate new(name, opts), to: :heirloom
 

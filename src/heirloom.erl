@@ -51,7 +51,8 @@
          update_counter/4, update_element/3, whereis/1]).
 
 -type tab() :: atom() | reference().
--type reason() :: atom() | {owned_by, pid()}.
+-type reason() :: atom() | {owned_by, pid()}
+                | {type_mismatch, atom()} | {keypos_mismatch, pos_integer()}.
 -export_type([tab/0, reason/0]).
 
 -define(DEFAULT_PATH, {?MODULE, default_path}).
@@ -90,6 +91,15 @@ call(Node, Request, Timeout) ->
 %% @doc Like `ets:new/2'. Options: `set' (the only type so far), `public',
 %% `protected', `private', `named_table', `{keypos, K}', `{heir, Pid, Data}',
 %% `{heir, none}'. Without a heir option the C node is the heir.
+%%
+%% A named table whose owner died with no live heir to take it is held by
+%% the C node: `new' takes it over instead of raising, rows and all (so an
+%% ETS DataMaster that calls `new' in `init/1' boots again after its whole
+%% VM died). This call's protection and heir apply from then on; its type
+%% and keypos must be the table's (else `badarg' with cause
+%% `{type_mismatch, Type}' or `{keypos_mismatch, Keypos}', the table's own).
+%% `info(Tab, adopted)' is then `true'. A table owned by a live process
+%% still raises `badarg' (`already_exists'), as in ETS.
 -spec new(atom(), [term()]) -> tab().
 new(Name, Opts) -> checked([Name, Opts], {new, Name, Opts}).
 
@@ -115,7 +125,9 @@ delete(Tab, Key) -> fast(delete, [Tab, Key]).
 delete_all_objects(Tab) -> checked([Tab], {delete_all_objects, Tab}).
 
 %% @doc Like `ets:info/1': a property list, or `undefined' for no table.
-%% Heirloom adds `held_by_heirloom' and `memory_bytes'; `memory' is in words.
+%% Heirloom adds `held_by_heirloom', `adopted' (the table came back from the
+%% C node's hold with its rows, through `new' or `claim') and `memory_bytes';
+%% `memory' is in words.
 -spec info(tab()) -> [{atom(), term()}] | undefined.
 info(Tab) -> checked([Tab], {info, Tab}).
 
@@ -327,6 +339,12 @@ explain(F, _, not_owner) -> table_error(F, "only the owner of the table may do t
 explain(_, _, full) -> #{general => "the store is full (raise the C node's --map-size)"};
 explain(_, _, unknown_request) -> #{general => "the C node does not know that request"};
 explain(_, _, {owned_by, Pid}) -> #{general => io_lib:format("the table is owned by ~p", [Pid])};
+explain(_, _, {type_mismatch, Type}) ->
+    #{general => io_lib:format("the C node holds a table of that name of type ~p; "
+                               "new must ask for that type", [Type])};
+explain(_, _, {keypos_mismatch, Pos}) ->
+    #{general => io_lib:format("the C node holds a table of that name with keypos ~p; "
+                               "new must ask for that keypos", [Pos])};
 explain(_, _, badarg) -> #{general => "an argument has the wrong type or value"};
 explain(_, _, Other) -> #{general => io_lib:format("~p", [Other])}.
 

@@ -101,6 +101,17 @@ defmodule Heirloom.FidelityTest do
     end
   end
 
+  test "info(T, name) of an unnamed table is the name it was created with", %{node: node} do
+    same_as_ets(node, fn m ->
+      t = m.new(:my_unnamed, [])
+      u = m.new(:my_unnamed, [:set])
+      r = [m.info(t, :name), m.info(u, :name), is_reference(t), t != u, m.info(t)[:name]]
+      m.delete(t)
+      m.delete(u)
+      r
+    end)
+  end
+
   test "info of a reference: badarg if it never was a table, undefined once deleted", %{
     node: node
   } do

@@ -577,7 +577,7 @@ static void test_store_set_own_persists(void **state)
     hl_bytes tab = atom(f, "t"), owner = pid(f, 1), heir = pid(f, 2), data = integer(f, 99);
     hl_meta got;
     create(f, tab, HL_PROTECTED, 1, owner);
-    hl_own own = {heir, HL_HEIR_PID, owner, data};
+    hl_own own = {heir, HL_HEIR_PID, owner, data, 1};
     assert_int_equal(hl_store_set_own(f->s, tab, &own), HL_OK);
     reopen(f);
     assert_int_equal(hl_store_get_meta(f->s, tab, &got), HL_OK);
@@ -585,18 +585,31 @@ static void test_store_set_own_persists(void **state)
     assert_int_equal(got.own.heir_kind, HL_HEIR_PID);
     assert_true(hl_bytes_eq(got.own.heir, owner));
     assert_true(hl_bytes_eq(got.own.heir_data, data));
+    assert_int_equal(got.own.adopted, 1);
     assert_int_equal(got.access, HL_PROTECTED);
     hl_meta_free(&got);
     /* The new owner writes; the old one no longer may. */
     assert_int_equal(insert1(f, tab, heir, tuple(f, 1, data)), HL_OK);
     assert_int_equal(insert1(f, tab, owner, tuple(f, 1, data)), HL_EACCESS);
     /* Held by the C node, no heir. */
-    hl_own held = {{NULL, 0}, HL_HEIR_NONE, {NULL, 0}, {NULL, 0}};
+    hl_own held = {{NULL, 0}, HL_HEIR_NONE, {NULL, 0}, {NULL, 0}, 0};
     assert_int_equal(hl_store_set_own(f->s, tab, &held), HL_OK);
     assert_int_equal(hl_store_get_meta(f->s, tab, &got), HL_OK);
     assert_int_equal(got.own.owner.len, 0);
     assert_int_equal(got.own.heir_kind, HL_HEIR_NONE);
+    assert_int_equal(got.own.adopted, 0);
     hl_meta_free(&got);
+    /* new/2 taking a held table over sets its protection; ownership stays. */
+    hl_bytes by_cnode = {NULL, 0};
+    assert_int_equal(hl_store_set_access(f->s, tab, by_cnode, HL_PUBLIC), HL_OK);
+    assert_int_equal(hl_store_get_meta(f->s, tab, &got), HL_OK);
+    assert_int_equal(got.access, HL_PUBLIC);
+    assert_int_equal(got.own.heir_kind, HL_HEIR_NONE);
+    hl_meta_free(&got);
+    assert_int_equal(hl_store_set_access(f->s, tab, by_cnode, (hl_access)7), HL_EBADARG);
+    assert_int_equal(hl_store_set_access(f->s, atom(f, "nope"), by_cnode, HL_PUBLIC), HL_ENOTABLE);
+    /* setopts {protection, P}: only the owner (the C node holds it now). */
+    assert_int_equal(hl_store_set_access(f->s, tab, owner, HL_PRIVATE), HL_ENOTOWNER);
 }
 
 static void test_store_reopen_keeps_everything(void **state)
