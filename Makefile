@@ -15,6 +15,7 @@
 #   demo           the survive-the-fire demo (embedded C node)
 #   bench          benchmarks, results in bench/RESULTS.md
 #   fuzz           libFuzzer on the request path for FUZZ_SECONDS (default 60)
+#   fuzz-handshake libFuzzer on the distribution handshake, FUZZ_SECONDS too
 #   format         clang-format the C and mix format the Elixir
 #   clean
 # Variables: V=1 (show commands), DEBUG=1 (-g -O0), SANITIZE=1 (ASan+UBSan),
@@ -68,7 +69,7 @@ TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 
 .PHONY: all setup test ctest valgrind sanitize vectors demo bench format clean mixtest \
   san-node mixtest-asan \
-  valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds
+  valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds fuzz-handshake
 
 # Building only compiles: nothing here installs packages. The targets a
 # person runs on a fresh machine (test, demo, bench, valgrind, sanitize) run
@@ -181,6 +182,17 @@ fuzz-run: $(BUILD)/fuzz/fuzz_request
 	$(Q)$(BUILD)/fuzz/fuzz_request -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
 	  -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus test/fuzz/corpus/request
 # Fold what a run found into the committed seeds (minimised).
+# The handshake parser alone (test/fuzz/fuzz_handshake.c), from an empty
+# corpus: its input format is simple enough to be found from scratch.
+$(BUILD)/fuzz/fuzz_handshake: test/fuzz/fuzz_handshake.c c_src/hl_handshake.c c_src/hl_md5.c \
+  c_src/hl_common.c $(wildcard c_src/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-LD $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Ic_src -o $@ $(filter %.c,$^)
+fuzz-handshake: $(BUILD)/fuzz/fuzz_handshake
+	@mkdir -p $(BUILD)/fuzz/corpus_hs
+	$(Q)$(BUILD)/fuzz/fuzz_handshake -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/hs- $(BUILD)/fuzz/corpus_hs
 fuzz-merge: $(BUILD)/fuzz/fuzz_request
 	$(Q)$(BUILD)/fuzz/fuzz_request -merge=1 test/fuzz/corpus/request $(BUILD)/fuzz/corpus
 fuzz-seeds:
