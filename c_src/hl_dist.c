@@ -434,7 +434,6 @@ int hl_dist_start(hl_dist **out, const hl_dist_opts *o, hl_loop *loop, hl_dist_h
     d->h = h;
     d->listen_fd = d->publish_fd = -1;
     d->silence_ms = o->silence_ms;
-    d->creation = o->creation;
     if (!at || at == o->node_name || (size_t)(at - o->node_name) >= sizeof alive ||
         strlen(at + 1) >= sizeof host || !at[1] || strlen(o->node_name) > HL_HS_NAME_MAX) {
         snprintf(err, errlen, "bad node name '%s' (want alive@host)", o->node_name);
@@ -454,6 +453,7 @@ int hl_dist_start(hl_dist **out, const hl_dist_opts *o, hl_loop *loop, hl_dist_h
         snprintf(err, errlen, "cannot initialise the node (name or cookie too long?)");
         goto fail;
     }
+    d->creation = ei_self(&d->ec)->creation; /* as ei adjusted it: our pids carry it */
     if (encode_self_pid(d)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
