@@ -16,6 +16,7 @@
 #   bench          benchmarks, results in bench/RESULTS.md
 #   fuzz           libFuzzer on the request path for FUZZ_SECONDS (default 60)
 #   soak           the :soak ExUnit tests: kills under write load, SOAK_SECONDS each
+#   fuzz-handshake libFuzzer on the distribution handshake, FUZZ_SECONDS too
 #   format         clang-format the C and mix format the Elixir
 #   clean
 # Variables: V=1 (show commands), DEBUG=1 (-g -O0), SANITIZE=1 (ASan+UBSan),
@@ -54,7 +55,7 @@ CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
 # The C node's own modules (event loop, distribution, protocol); every other
 # c_src/hl_*.c but the NIF entry is core: no ei, shared by the C node, the NIF
 # and the unit tests.
-NODE_ONLY := hl_main hl_node hl_loop hl_dist hl_dist_sock hl_dm hl_proto hl_proto_args \
+NODE_ONLY := hl_main hl_node hl_loop hl_dist hl_dist_hs hl_dm hl_proto hl_proto_args \
   hl_proto_info hl_watch
 CORE_SRC := $(filter-out $(NODE_ONLY:%=c_src/%.c) c_src/hl_nif.c,$(wildcard c_src/hl_*.c))
 NODE_SRC := $(CORE_SRC) $(NODE_ONLY:%=c_src/%.c)
@@ -69,7 +70,8 @@ TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 
 .PHONY: all setup test ctest valgrind sanitize vectors demo bench format clean mixtest \
   san-node mixtest-asan \
-  valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds soak soak-run
+  valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds soak soak-run \
+  fuzz-handshake
 
 # Building only compiles: nothing here installs packages. The targets a
 # person runs on a fresh machine (test, demo, bench, valgrind, sanitize) run
@@ -175,7 +177,7 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_REENTRANT -DHL_VERSION='"$(VERSION)"' -g -O1 \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Wall -Wextra -Werror
 FUZZ_SRC := $(CORE_SRC) test/fuzz/fake_dist.c \
-  $(filter-out c_src/hl_dist.c c_src/hl_dist_sock.c c_src/hl_main.c,$(NODE_ONLY:%=c_src/%.c))
+  $(filter-out c_src/hl_dist.c c_src/hl_dist_hs.c c_src/hl_main.c,$(NODE_ONLY:%=c_src/%.c))
 $(BUILD)/fuzz/fuzz_request: test/fuzz/fuzz_request.c $(FUZZ_SRC) $(wildcard c_src/*.h test/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ-LD $@")
@@ -186,6 +188,17 @@ fuzz-run: $(BUILD)/fuzz/fuzz_request
 	$(Q)$(BUILD)/fuzz/fuzz_request -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
 	  -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus test/fuzz/corpus/request
 # Fold what a run found into the committed seeds (minimised).
+# The handshake parser alone (test/fuzz/fuzz_handshake.c), from an empty
+# corpus: its input format is simple enough to be found from scratch.
+$(BUILD)/fuzz/fuzz_handshake: test/fuzz/fuzz_handshake.c c_src/hl_handshake.c c_src/hl_md5.c \
+  c_src/hl_common.c $(wildcard c_src/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-LD $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Ic_src -o $@ $(filter %.c,$^)
+fuzz-handshake: $(BUILD)/fuzz/fuzz_handshake
+	@mkdir -p $(BUILD)/fuzz/corpus_hs
+	$(Q)$(BUILD)/fuzz/fuzz_handshake -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/hs- $(BUILD)/fuzz/corpus_hs
 fuzz-merge: $(BUILD)/fuzz/fuzz_request
 	$(Q)$(BUILD)/fuzz/fuzz_request -merge=1 test/fuzz/corpus/request $(BUILD)/fuzz/corpus
 fuzz-seeds:

@@ -1,71 +1,41 @@
 /*
- * hl_dist.c: distribution connections (see hl_dist.h).
+ * hl_dist.c: established distribution connections (see hl_dist.h; the
+ * handshakes that make them are in hl_dist_hs.c).
  *
  * A frame on an established connection is a 4-byte big-endian length
  * followed by that many bytes; length 0 is a tick. Heirloom's peers do not
- * use the atom cache or fragments (ei does not advertise them), so every
- * non-tick frame is the pass-through byte 112, a version byte, the control
- * tuple, and for some control types a version byte and the message.
+ * use the atom cache or fragments (the C node does not advertise them), so
+ * every non-tick frame is the pass-through byte 112, a version byte, the
+ * control tuple, and for some control types a version byte and the message.
  *
  * Input is read in large chunks into a per-connection buffer and all whole
  * frames in it are dispatched before the next poll(): one read() serves many
  * requests under load. Output is appended to a per-connection buffer and
  * flushed after each dispatch round, so replies to a batch go out in one
  * write(). A write that would block leaves the rest queued behind POLLOUT.
+ * A pending connection (still connecting) only queues.
  */
-#include "hl_dist.h"
+#include "hl_dist_int.h"
 
-#include "hl_dist_sock.h"
 #include "hl_term.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #define HL_MAX_FRAME (1u << 30)
 #define HL_READ_CHUNK 65536
 #define HL_TICK_SEND_MS 15000
-#define HL_HANDSHAKE_TMO_MS 5000
-#define HL_CONNECT_TMO_MS 1000
-/* After a failed connect, do not block on the same node again this soon. */
+/* After a failed connect, do not try the same node again this soon. */
 #define HL_CONNECT_RETRY_MS 1000
-#define HL_FAILED_SLOTS 8
+#define HL_FAILED_SLOTS (sizeof(((hl_dist *)0)->failed) / sizeof(((hl_dist *)0)->failed[0]))
 
-struct hl_conn {
-    hl_dist *d;
-    int fd;
-    int dead;
-    hl_buf node; /* canonical atom */
-    hl_buf in;   /* unread input starts at in_off */
-    size_t in_off;
-    hl_buf out; /* unsent output starts at out_off */
-    size_t out_off;
-    long long last_recv, last_send;
-};
-
-struct hl_dist {
-    ei_cnode ec;
-    hl_loop *loop;
-    hl_dist_handlers h;
-    int listen_fd, publish_fd, port;
-    int silence_ms;
-    hl_buf self_pid;
-    uint32_t ref_counter;
-    hl_conn **conns;
-    size_t nconns, capconns;
-    struct {
-        char node[MAXNODELEN + 1];
-        long long at;
-    } failed[HL_FAILED_SLOTS];
-    unsigned next_failed;
-};
-
-static long long now_ms(void)
+long long hl_dist_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -73,7 +43,6 @@ static long long now_ms(void)
 }
 
 static void on_conn_event(void *ctx, int fd, short revents);
-static void flush_all(hl_dist *d);
 
 static int encode_self_pid(hl_dist *d)
 {
@@ -153,9 +122,13 @@ static void conn_drop(hl_dist *d, hl_conn *c, int notify)
             break;
         }
     }
-    hl_loop_del(d->loop, c->fd);
-    ei_close_connection(c->fd);
-    c->fd = -1;
+    if (c->hs)
+        hl_dist_hs_abandon(d, c->hs);
+    if (c->fd >= 0) {
+        hl_loop_del(d->loop, c->fd);
+        close(c->fd);
+        c->fd = -1;
+    }
     if (notify && d->h.on_down)
         d->h.on_down(d->h.ctx, c, hl_buf_view(&c->node));
     conn_free(c);
@@ -201,10 +174,10 @@ int hl_dist_send(hl_dist *d, hl_conn *c, hl_bytes control, hl_bytes msg)
     }
     if (rc)
         c->out.len = mark;
-    else if (mark == c->out_off)
+    else if (mark == c->out_off && c->fd >= 0)
         /* Output was idle: a send made outside a dispatch round (queued
          * work between rounds) goes out as soon as the socket is writable,
-         * not at the next tick. */
+         * not at the next tick. (A pending connection flushes when up.) */
         hl_loop_set_events(d->loop, c->fd, POLLIN | POLLOUT);
     return rc;
 }
@@ -234,6 +207,8 @@ int hl_dist_send_to_pid(hl_dist *d, hl_bytes pid, hl_bytes msg)
 
 static void conn_flush(hl_dist *d, hl_conn *c)
 {
+    if (c->fd < 0) /* pending: output waits for the handshake */
+        return;
     while (!c->dead && c->out_off < c->out.len) {
         ssize_t n = write(c->fd, c->out.data + c->out_off, c->out.len - c->out_off);
         if (n < 0) {
@@ -244,7 +219,7 @@ static void conn_flush(hl_dist *d, hl_conn *c)
             break;
         }
         c->out_off += (size_t)n;
-        c->last_send = now_ms();
+        c->last_send = hl_dist_now_ms();
     }
     if (c->out_off == c->out.len) {
         c->out.len = c->out_off = 0;
@@ -257,7 +232,7 @@ static void conn_flush(hl_dist *d, hl_conn *c)
     }
 }
 
-static void flush_all(hl_dist *d)
+void hl_dist_flush_all(hl_dist *d)
 {
     for (size_t i = 0; i < d->nconns; i++)
         conn_flush(d, d->conns[i]);
@@ -290,20 +265,9 @@ static void dispatch_frame(hl_dist *d, hl_conn *c, const unsigned char *f, size_
     d->h.on_message(d->h.ctx, c, control, msg);
 }
 
-static void conn_read(hl_dist *d, hl_conn *c)
+/* Dispatch every whole frame in c->in. */
+static void conn_process(hl_dist *d, hl_conn *c)
 {
-    if (hl_buf_reserve(&c->in, HL_READ_CHUNK)) {
-        c->dead = 1;
-        return;
-    }
-    ssize_t r = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
-    if (r <= 0) {
-        if (r == 0 || (errno != EINTR && errno != EAGAIN))
-            c->dead = 1;
-        return;
-    }
-    c->in.len += (size_t)r;
-    c->last_recv = now_ms();
     int tick_seen = 0;
     while (!c->dead && c->in.len - c->in_off >= 4) {
         uint32_t flen = hl_get_u32(c->in.data + c->in_off);
@@ -329,11 +293,30 @@ static void conn_read(hl_dist *d, hl_conn *c)
         static const unsigned char tick[4] = {0, 0, 0, 0};
         (void)queue(c, tick, 4);
     }
-    memmove(c->in.data, c->in.data + c->in_off, c->in.len - c->in_off);
-    c->in.len -= c->in_off;
-    c->in_off = 0;
+    if (c->in_off) {
+        memmove(c->in.data, c->in.data + c->in_off, c->in.len - c->in_off);
+        c->in.len -= c->in_off;
+        c->in_off = 0;
+    }
     if (c->in.cap > (4u << 20) && c->in.len == 0)
         hl_buf_free(&c->in);
+}
+
+static void conn_read(hl_dist *d, hl_conn *c)
+{
+    if (hl_buf_reserve(&c->in, HL_READ_CHUNK)) {
+        c->dead = 1;
+        return;
+    }
+    ssize_t r = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+    if (r <= 0) {
+        if (r == 0 || (errno != EINTR && errno != EAGAIN))
+            c->dead = 1;
+        return;
+    }
+    c->in.len += (size_t)r;
+    c->last_recv = hl_dist_now_ms();
+    conn_process(d, c);
 }
 
 static void on_conn_event(void *ctx, int fd, short revents)
@@ -349,58 +332,67 @@ static void on_conn_event(void *ctx, int fd, short revents)
         conn_read(d, c);
     else if (revents & (POLLERR | POLLHUP | POLLNVAL))
         c->dead = 1;
-    flush_all(d);
+    hl_dist_flush_all(d);
 }
 
-static int conn_add(hl_dist *d, int fd, const char *nodename)
+hl_conn *hl_dist_conn_new(hl_dist *d, const char *node)
 {
     hl_conn *c = calloc(1, sizeof *c);
     if (!c)
-        return -1;
+        return NULL;
     c->d = d;
-    c->fd = fd;
-    c->last_recv = c->last_send = now_ms();
-    if (hl_term_put_atom(&c->node, nodename, strlen(nodename)))
-        goto fail;
-    if (d->nconns == d->capconns) {
-        size_t cap = d->capconns ? d->capconns * 2 : 8;
-        hl_conn **p = realloc(d->conns, cap * sizeof *p);
-        if (!p)
-            goto fail;
-        d->conns = p;
-        d->capconns = cap;
+    c->fd = -1;
+    c->pending = 1;
+    c->last_recv = c->last_send = hl_dist_now_ms();
+    if (hl_term_put_atom(&c->node, node, strlen(node)) ||
+        hl_grow((void **)&d->conns, &d->capconns, d->nconns + 1, sizeof *d->conns, 8)) {
+        conn_free(c);
+        return NULL;
     }
-    /* A node that reconnects under the same name is a new incarnation: the
-     * old connection's processes are gone even if we have not noticed yet. */
-    hl_conn *old = hl_dist_find(d, hl_buf_view(&c->node));
-    if (old)
-        conn_drop(d, old, 1);
-    if (hl_loop_add(d->loop, fd, POLLIN, on_conn_event, d))
-        goto fail;
     d->conns[d->nconns++] = c;
-    return 0;
-fail:
-    conn_free(c);
-    return -1;
+    return c;
 }
 
-static void on_accept(void *ctx, int fd, short revents)
+void hl_dist_conn_up(hl_dist *d, hl_conn *c, int fd, hl_bytes first, hl_bytes early)
 {
-    hl_dist *d = ctx;
-    (void)fd;
-    (void)revents;
-    ErlConnect peer;
-    /* The handshake is a few small packets; ei does it synchronously. */
-    int cfd = ei_accept_tmo(&d->ec, d->listen_fd, &peer, HL_HANDSHAKE_TMO_MS);
-    if (cfd < 0) {
-        fprintf(stderr, "heirloom_node: handshake refused or failed (erl_errno %d)\n", erl_errno);
+    int one = 1;
+    c->fd = fd;
+    c->pending = 0;
+    c->hs = NULL;
+    c->last_recv = c->last_send = hl_dist_now_ms();
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (hl_loop_add(d->loop, fd, POLLIN, on_conn_event, d)) {
+        close(fd);
+        c->fd = -1;
+        c->dead = 1;
         return;
     }
-    int fl = fcntl(cfd, F_GETFL);
-    if (fl < 0 || fcntl(cfd, F_SETFL, fl | O_NONBLOCK) < 0 || conn_add(d, cfd, peer.nodename)) {
-        ei_close_connection(cfd);
-        return;
+    if (first.len) { /* the handshake's last packet goes before queued frames */
+        hl_buf out = {0};
+        if (hl_buf_append(&out, first.data, first.len) ||
+            hl_buf_append(&out, c->out.data + c->out_off, c->out.len - c->out_off)) {
+            hl_buf_free(&out);
+            c->dead = 1;
+            return;
+        }
+        hl_buf_free(&c->out);
+        c->out = out;
+        c->out_off = 0;
     }
+    if (early.len) {
+        if (hl_buf_append(&c->in, early.data, early.len))
+            c->dead = 1;
+        else
+            conn_process(d, c);
+    }
+    conn_flush(d, c);
+}
+
+void hl_dist_note_failed(hl_dist *d, const char *node)
+{
+    unsigned i = d->next_failed++ % HL_FAILED_SLOTS;
+    snprintf(d->failed[i].node, sizeof d->failed[i].node, "%s", node);
+    d->failed[i].at = hl_dist_now_ms();
 }
 
 static int recently_failed(hl_dist *d, const char *name, long long now)
@@ -415,53 +407,17 @@ static int recently_failed(hl_dist *d, const char *name, long long now)
 hl_conn *hl_dist_reach(hl_dist *d, hl_bytes node_atom)
 {
     hl_conn *c = hl_dist_find(d, node_atom);
-    char name[MAXNODELEN + 1];
+    char name[HL_HS_NAME_MAX + 1];
     if (c)
         return c;
     if (hl_term_get_atom(node_atom.data, node_atom.len, name, sizeof name) ||
-        strcmp(name, ei_thisnodename(&d->ec)) == 0 || !strchr(name, '@'))
+        strcmp(name, d->self_name) == 0 || !strchr(name, '@') ||
+        recently_failed(d, name, hl_dist_now_ms()))
         return NULL;
-    long long now = now_ms();
-    if (recently_failed(d, name, now))
-        return NULL;
-    /* Synchronous like accept: epmd lookup and handshake are a few small
-     * packets, and a node that is gone fails at the epmd lookup at once. */
-    int fd = ei_connect_tmo(&d->ec, name, HL_CONNECT_TMO_MS);
-    int fl = fd < 0 ? -1 : fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || conn_add(d, fd, name)) {
-        if (fd >= 0)
-            ei_close_connection(fd);
-        unsigned i = d->next_failed++ % HL_FAILED_SLOTS;
-        strcpy(d->failed[i].node, name);
-        d->failed[i].at = now;
-        return NULL;
-    }
-    return hl_dist_find(d, node_atom);
-}
-
-static void on_publish_hup(void *ctx, int fd, short revents)
-{
-    hl_dist *d = ctx;
-    (void)revents;
-    /* epmd went away: our registration with it is gone. Retry from tick. */
-    hl_loop_del(d->loop, fd);
-    close(fd);
-    d->publish_fd = -1;
-    fprintf(stderr, "heirloom_node: lost epmd registration, will re-publish\n");
-}
-
-static int publish(hl_dist *d)
-{
-    int fd = ei_publish_tmo(&d->ec, d->port, 2000);
-    if (fd < 0)
-        return -1;
-    /* Readable forever (ei reads part of epmd's reply): watch hang-up only. */
-    if (hl_loop_add(d->loop, fd, 0, on_publish_hup, d)) {
-        close(fd);
-        return -1;
-    }
-    d->publish_fd = fd;
-    return 0;
+    c = hl_dist_hs_connect(d, name);
+    if (!c)
+        hl_dist_note_failed(d, name);
+    return c;
 }
 
 int hl_dist_start(hl_dist **out, const hl_dist_opts *o, hl_loop *loop, hl_dist_handlers h,
@@ -470,7 +426,6 @@ int hl_dist_start(hl_dist **out, const hl_dist_opts *o, hl_loop *loop, hl_dist_h
     hl_dist *d = calloc(1, sizeof *d);
     char alive[256], host[256];
     const char *at = strchr(o->node_name, '@');
-    struct in_addr addr;
     if (!d) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -480,41 +435,31 @@ int hl_dist_start(hl_dist **out, const hl_dist_opts *o, hl_loop *loop, hl_dist_h
     d->listen_fd = d->publish_fd = -1;
     d->silence_ms = o->silence_ms;
     if (!at || at == o->node_name || (size_t)(at - o->node_name) >= sizeof alive ||
-        strlen(at + 1) >= sizeof host || !at[1]) {
+        strlen(at + 1) >= sizeof host || !at[1] || strlen(o->node_name) > HL_HS_NAME_MAX) {
         snprintf(err, errlen, "bad node name '%s' (want alive@host)", o->node_name);
         goto fail;
     }
     memcpy(alive, o->node_name, (size_t)(at - o->node_name));
     alive[at - o->node_name] = 0;
     strcpy(host, at + 1);
-    if (inet_pton(AF_INET, o->listen_addr, &addr) != 1) {
-        snprintf(err, errlen, "bad listen address '%s'", o->listen_addr);
+    d->self_name = strdup(o->node_name);
+    d->cookie = strdup(o->cookie);
+    if (!d->self_name || !d->cookie) {
+        snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (ei_connect_xinit_ussi(&d->ec, host, alive, o->node_name, &addr, o->cookie, o->creation,
-                              hl_dist_sock_callbacks(), sizeof(ei_socket_callbacks), NULL) < 0) {
+    /* ei keeps our identity (pids, refs) and registers us with epmd. */
+    if (ei_connect_xinit(&d->ec, host, alive, o->node_name, NULL, o->cookie, o->creation) < 0) {
         snprintf(err, errlen, "cannot initialise the node (name or cookie too long?)");
         goto fail;
     }
+    d->creation = ei_self(&d->ec)->creation; /* as ei adjusted it: our pids carry it */
     if (encode_self_pid(d)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    d->port = o->port;
-    d->listen_fd = ei_xlisten(&d->ec, &addr, &d->port, 128);
-    if (d->listen_fd < 0) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", o->listen_addr, o->port,
-                 strerror(erl_errno));
+    if (hl_dist_hs_start(d, o, err, errlen))
         goto fail;
-    }
-    if (hl_loop_add(loop, d->listen_fd, POLLIN, on_accept, d)) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    if (publish(d)) {
-        snprintf(err, errlen, "cannot register with epmd (is it running? name '%s' taken?)", alive);
-        goto fail;
-    }
     *out = d;
     return 0;
 fail:
@@ -524,20 +469,23 @@ fail:
 
 void hl_dist_tick(hl_dist *d)
 {
-    long long now = now_ms();
+    long long now = hl_dist_now_ms();
     static const unsigned char tick[4] = {0, 0, 0, 0};
     for (size_t i = 0; i < d->nconns; i++) {
         hl_conn *c = d->conns[i];
-        if (d->silence_ms > 0 && now - c->last_recv > d->silence_ms) {
+        if (c->pending) {
+            /* Waiting for the node to finish connecting to us, in vain. */
+            if (!c->hs && now > c->pending_until)
+                c->dead = 1;
+        } else if (d->silence_ms > 0 && now - c->last_recv > d->silence_ms) {
             fprintf(stderr, "heirloom_node: peer silent for %d ms, dropping it\n", d->silence_ms);
             c->dead = 1;
         } else if (now - c->last_send > HL_TICK_SEND_MS && c->out.len == c->out_off) {
             (void)queue(c, tick, 4);
         }
     }
-    flush_all(d);
-    if (d->publish_fd < 0 && publish(d) == 0)
-        fprintf(stderr, "heirloom_node: re-published to epmd\n");
+    hl_dist_hs_tick(d, now);
+    hl_dist_flush_all(d);
 }
 
 void hl_dist_stop(hl_dist *d)
@@ -549,14 +497,9 @@ void hl_dist_stop(hl_dist *d)
         conn_drop(d, d->conns[0], 0);
     }
     free(d->conns);
-    if (d->publish_fd >= 0) {
-        hl_loop_del(d->loop, d->publish_fd);
-        close(d->publish_fd); /* epmd forgets the name when this closes */
-    }
-    if (d->listen_fd >= 0) {
-        hl_loop_del(d->loop, d->listen_fd);
-        ei_close_connection(d->listen_fd);
-    }
+    hl_dist_hs_stop(d);
     hl_buf_free(&d->self_pid);
+    free(d->self_name);
+    free(d->cookie);
     free(d);
 }

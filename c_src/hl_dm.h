@@ -4,7 +4,7 @@
  * hl_owner decides (pure); this module reads a table's state from the store,
  * asks hl_owner, writes the new state back (or drops the table), sends the
  * 'ETS-TRANSFER' message and keeps every owner and heir pid monitored. A pid
- * that cannot be monitored (its node is not connected) is treated as dead at
+ * that cannot be monitored (its node cannot be reached) is treated as dead at
  * once, so a table never stays with a process nobody can see. Deaths are
  * queued and carried out in bounded slices (hl_dm_work), so that thousands
  * of them never keep the C node from answering.

@@ -98,8 +98,11 @@ static int epmd_answers(void)
     return ok;
 }
 
-/* Start `epmd -daemon` if nothing answers on the epmd port, then wait for it. */
-static int ensure_epmd(char *err, size_t errlen)
+/* Start `epmd -daemon` if nothing answers on the epmd port, then wait for it.
+ * It listens where we do: on loopback only when we listen on loopback (epmd
+ * always adds loopback to ERL_EPMD_ADDRESS), on every interface only when we
+ * do. A caller's own ERL_EPMD_ADDRESS is kept. */
+static int ensure_epmd(const char *listen_addr, char *err, size_t errlen)
 {
     if (epmd_answers())
         return 0;
@@ -109,6 +112,9 @@ static int ensure_epmd(char *err, size_t errlen)
         return -1;
     }
     if (pid == 0) {
+        struct in_addr a;
+        if (inet_pton(AF_INET, listen_addr, &a) == 1 && a.s_addr != htonl(INADDR_ANY))
+            (void)setenv("ERL_EPMD_ADDRESS", listen_addr, 0);
         execlp("epmd", "epmd", "-daemon", (char *)NULL);
         _exit(127);
     }
@@ -283,7 +289,7 @@ int main(int argc, char **argv)
         goto fail;
     }
     hl_store_opts so = {c.dir, c.map_size, !strcmp(c.sync, "commit"), 0, store_log, NULL};
-    if (hl_store_open(&so, &store, err, sizeof err) || ensure_epmd(err, sizeof err))
+    if (hl_store_open(&so, &store, err, sizeof err) || ensure_epmd(c.listen, err, sizeof err))
         goto fail;
     if (!(loop = hl_loop_new())) {
         snprintf(err, sizeof err, "out of memory");

@@ -36,14 +36,18 @@ hl_watch *hl_watch_new(hl_dist *d, hl_watch_handlers h);
  * Monitors already sent stay with erts: their exits are then ignored. */
 void hl_watch_free(hl_watch *w);
 /* Make sure pid (canonical) is monitored; pid is copied. HL_OK (also when
- * it already was), HL_ENOPROC when its node cannot be reached (so the pid is
- * dead to us; nothing is recorded), HL_EBADARG for a non-pid, HL_ENOMEM.
- * O(1) apart from the monitor's send. */
+ * it already was, or when its node is still being connected to: the
+ * monitor goes out once it is up, and if it never is, the node's
+ * hl_watch_node_down comes instead), HL_ENOPROC when hl_dist_reach says at
+ * once that its node cannot be reached (so the pid is dead to us; nothing
+ * is recorded), HL_EBADARG for a non-pid, HL_ENOMEM. O(1) apart from the
+ * monitor's send. */
 int hl_watch_pid(hl_watch *w, hl_bytes pid);
 /* 1 when pid is monitored and no exit has been seen for it. */
 int hl_watch_is_watched(const hl_watch *w, hl_bytes pid);
-/* Start a probe; the answer comes through on_probe with this id. Returns
- * HL_ENOPROC at once (no callback) when the pid's node is not connected. */
+/* Start a probe; the answer comes through on_probe with this id (later, and
+ * alive = 0, when the node being connected to cannot be reached). Returns
+ * HL_ENOPROC at once (no callback) when hl_dist_reach does. */
 int hl_watch_probe(hl_watch *w, hl_bytes pid, uint64_t id);
 /* Feed a MONITOR_P_EXIT control tuple {21, From, To, Ref, Reason} (a view
  * the caller keeps for the call). An exit for a reference not watched, or a
