@@ -33,14 +33,6 @@
 #define HL_TICK_SEND_MS 15000
 /* After a failed connect, do not try the same node again this soon. */
 #define HL_CONNECT_RETRY_MS 1000
-#define HL_FAILED_SLOTS (sizeof(((hl_dist *)0)->failed) / sizeof(((hl_dist *)0)->failed[0]))
-
-long long hl_dist_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void on_conn_event(void *ctx, int fd, short revents);
 
@@ -388,13 +380,6 @@ void hl_dist_conn_up(hl_dist *d, hl_conn *c, int fd, hl_bytes first, hl_bytes ea
     conn_flush(d, c);
 }
 
-void hl_dist_note_failed(hl_dist *d, const char *node)
-{
-    unsigned i = d->next_failed++ % HL_FAILED_SLOTS;
-    snprintf(d->failed[i].node, sizeof d->failed[i].node, "%s", node);
-    d->failed[i].at = hl_dist_now_ms();
-}
-
 static int recently_failed(hl_dist *d, const char *name, long long now)
 {
     for (unsigned i = 0; i < HL_FAILED_SLOTS; i++)
@@ -432,6 +417,9 @@ int hl_dist_start(hl_dist **out, const hl_dist_opts *o, hl_loop *loop, hl_dist_h
     }
     d->loop = loop;
     d->h = h;
+    /* hl_dist_hs.c calls back through these: it sits below this file. */
+    d->conn =
+        (hl_dist_conn_ops){hl_dist_conn_new, hl_dist_conn_up, hl_dist_find, hl_dist_flush_all};
     d->listen_fd = d->publish_fd = -1;
     d->silence_ms = o->silence_ms;
     if (!at || at == o->node_name || (size_t)(at - o->node_name) >= sizeof alive ||

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,6 +52,20 @@ struct hl_hs_io {
     size_t out_off;
     hl_hs hs;
 };
+
+long long hl_dist_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void hl_dist_note_failed(hl_dist *d, const char *node)
+{
+    unsigned i = d->next_failed++ % HL_FAILED_SLOTS;
+    snprintf(d->failed[i].node, sizeof d->failed[i].node, "%s", node);
+    d->failed[i].at = hl_dist_now_ms();
+}
 
 static void on_hs_event(void *ctx, int fd, short revents);
 
@@ -193,7 +208,7 @@ static const char *status_for(hl_dist *d, const char *peer)
     if (strcmp(peer, d->self_name) == 0)
         return "not_allowed";
     if (!hl_term_put_atom(&atom, peer, strlen(peer)))
-        c = hl_dist_find(d, hl_buf_view(&atom));
+        c = d->conn.find(d, hl_buf_view(&atom));
     hl_buf_free(&atom);
     /* Both sides connecting at once: as in erts, the attempt of the greater
      * name goes on. Ours is greater: refuse theirs ("nok"). Theirs is: let
@@ -214,20 +229,20 @@ static void hs_done(hl_dist *d, hl_hs_io *h)
     if (!c) {
         hl_buf atom = {0};
         if (!hl_term_put_atom(&atom, h->hs.peer, strlen(h->hs.peer))) {
-            c = hl_dist_find(d, hl_buf_view(&atom));
+            c = d->conn.find(d, hl_buf_view(&atom));
             /* A node that connects again under the same name is a new
              * incarnation: the old connection's processes are gone even if
              * we have not noticed yet. It is authenticated, so this is no
              * way for a stranger to cut a peer off. */
             if (c && !c->pending) {
                 c->dead = 1;
-                hl_dist_flush_all(d);
-                c = hl_dist_find(d, hl_buf_view(&atom));
+                d->conn.flush_all(d);
+                c = d->conn.find(d, hl_buf_view(&atom));
             }
         }
         hl_buf_free(&atom);
         if (!c || !c->pending)
-            c = hl_dist_conn_new(d, h->hs.peer);
+            c = d->conn.conn_new(d, h->hs.peer);
         else if (c->hs) /* our own attempt lost: theirs carries our output */
             hl_dist_hs_abandon(d, c->hs);
     }
@@ -235,7 +250,7 @@ static void hs_done(hl_dist *d, hl_hs_io *h)
         close(fd);
     } else {
         hl_bytes first = {h->out.data + h->out_off, h->out.len - h->out_off};
-        hl_dist_conn_up(d, c, fd, first, hl_buf_view(&h->in));
+        d->conn.conn_up(d, c, fd, first, hl_buf_view(&h->in));
     }
     h->conn = NULL;
     hs_remove(d, h);
@@ -368,7 +383,7 @@ static void on_hs_event(void *ctx, int fd, short revents)
             break;
         }
     }
-    hl_dist_flush_all(d);
+    d->conn.flush_all(d);
 }
 
 static void on_accept(void *ctx, int fd, short revents)
@@ -448,7 +463,7 @@ hl_conn *hl_dist_hs_connect(hl_dist *d, const char *name)
     strcpy(h->name, name);
     hl_conn *c = NULL;
     if (hl_loop_add(d->loop, fd, POLLOUT, on_hs_event, d) == 0)
-        c = hl_dist_conn_new(d, name);
+        c = d->conn.conn_new(d, name);
     if (!c) {
         hs_remove(d, h);
         return NULL;

@@ -46,7 +46,19 @@ struct hl_conn {
     long long last_recv, last_send;
 };
 
+/* What hl_dist_hs.c needs of hl_dist.c's connections, as calls through
+ * pointers that hl_dist_start fills in, so that the handshake file depends
+ * only downward (scripts/check_deps.sh): it finishes a handshake by handing
+ * the socket up, it never reaches into the frame layer. */
+typedef struct {
+    hl_conn *(*conn_new)(hl_dist *d, const char *node);
+    void (*conn_up)(hl_dist *d, hl_conn *c, int fd, hl_bytes first, hl_bytes early);
+    hl_conn *(*find)(hl_dist *d, hl_bytes node_atom);
+    void (*flush_all)(hl_dist *d);
+} hl_dist_conn_ops;
+
 struct hl_dist {
+    hl_dist_conn_ops conn;
     ei_cnode ec;
     hl_loop *loop;
     hl_dist_handlers h;
@@ -69,6 +81,9 @@ struct hl_dist {
     unsigned next_failed;
 };
 
+#define HL_FAILED_SLOTS (sizeof(((hl_dist *)0)->failed) / sizeof(((hl_dist *)0)->failed[0]))
+
+/* A monotonic clock in milliseconds (hl_dist_hs.c). */
 long long hl_dist_now_ms(void);
 
 /* hl_dist.c */
@@ -80,13 +95,13 @@ hl_conn *hl_dist_conn_new(hl_dist *d, const char *node);
  * (frames that came with the last handshake packet) is handled at once.
  * Failure marks the connection dead. */
 void hl_dist_conn_up(hl_dist *d, hl_conn *c, int fd, hl_bytes first, hl_bytes early);
-/* Remember that node could not be reached, so reach does not retry it at
- * once. */
-void hl_dist_note_failed(hl_dist *d, const char *node);
 /* Flush every connection's output and reap the dead ones (on_down). */
 void hl_dist_flush_all(hl_dist *d);
 
 /* hl_dist_hs.c */
+/* Remember that node could not be reached, so reach does not retry it at
+ * once. */
+void hl_dist_note_failed(hl_dist *d, const char *node);
 /* Listen on the options' address and port and publish to epmd (blocking,
  * at start only). -1 with a reason in err. */
 int hl_dist_hs_start(hl_dist *d, const hl_dist_opts *o, char *err, size_t errlen);
