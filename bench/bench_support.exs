@@ -1,8 +1,14 @@
 # Measuring helpers shared by the benchmark scenarios.
+#
+# Absolute timings on a shared machine drift by 2x from one minute to the
+# next, so every comparison is made inside a round: the paths being compared
+# run one after the other (ETS, NIF, ETS, NIF, ...), each round yields one
+# ratio, and the figure reported is the median of the per-round ratios with
+# their spread (min-max). Drift between rounds then cancels out.
 defmodule Bench do
   @doc "Per-call latencies in microseconds of `fun.(i)` for i in 1..n."
-  def latencies(n, fun) do
-    for i <- 1..n do
+  def latencies(n, fun, offset \\ 0) do
+    for i <- (offset + 1)..(offset + n) do
       t = System.monotonic_time(:nanosecond)
       fun.(i)
       (System.monotonic_time(:nanosecond) - t) / 1000
@@ -17,21 +23,38 @@ defmodule Bench do
     Enum.at(s, min(length(s) - 1, div(length(s) * p, 100)))
   end
 
-  @doc "Operations per second with `procs` processes calling `fun.(i)` for `ms` ms."
-  def throughput(procs, ms, fun) do
+  @doc """
+  Calls made by `procs` processes calling `fun.(i)` for `ms` ms, and the
+  elapsed time in microseconds: {calls, us}. `around` runs before the
+  processes start and after they all stop (it returns a function that is
+  called with nothing when they are done), to read counters over exactly
+  the measured interval.
+  """
+  def run_procs(procs, ms, fun, around \\ fn -> fn -> nil end end) do
     parent = self()
-    deadline = System.monotonic_time(:millisecond) + ms
+    go = make_ref()
 
     pids =
       for p <- 1..procs do
         spawn_link(fn ->
-          count = loop(fun, deadline, p * 1_000_003, 0)
-          send(parent, {:count, count})
+          receive do: (^go -> :ok)
+          deadline = System.monotonic_time(:millisecond) + ms
+          send(parent, {:count, loop(fun, deadline, p * 1_000_003, 0)})
         end)
       end
 
+    done = around.()
+    t0 = System.monotonic_time(:microsecond)
+    Enum.each(pids, &send(&1, go))
     total = Enum.reduce(pids, 0, fn _, acc -> receive do: ({:count, c} -> acc + c) end)
-    total * 1000 / ms
+    us = System.monotonic_time(:microsecond) - t0
+    {total, us, done.()}
+  end
+
+  @doc "Operations per second with `procs` processes calling `fun.(i)` for `ms` ms."
+  def throughput(procs, ms, fun) do
+    {calls, us, _} = run_procs(procs, ms, fun)
+    calls * 1_000_000 / us
   end
 
   defp loop(fun, deadline, i, n) do
@@ -42,6 +65,59 @@ defmodule Bench do
       loop(fun, deadline, i + 1, n + 1)
     end
   end
+
+  @doc "CPU time (user + system) of an OS process so far, in microseconds, from /proc/PID/stat."
+  def cpu_us(os_pid) do
+    stat = File.read!("/proc/#{os_pid}/stat")
+    # Fields after the command name (which may hold spaces) in parentheses:
+    # state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
+    [_, rest] = :binary.split(stat, ")", [:global]) |> then(&[hd(&1), List.last(&1)])
+    fields = String.split(rest)
+    utime = fields |> Enum.at(11) |> String.to_integer()
+    stime = fields |> Enum.at(12) |> String.to_integer()
+    (utime + stime) * 1_000_000 / clk_tck()
+  end
+
+  defp clk_tck do
+    case :persistent_term.get({__MODULE__, :clk_tck}, nil) do
+      nil ->
+        {out, 0} = System.cmd("getconf", ["CLK_TCK"])
+        hz = out |> String.trim() |> String.to_integer()
+        :persistent_term.put({__MODULE__, :clk_tck}, hz)
+        hz
+
+      hz ->
+        hz
+    end
+  end
+
+  @doc """
+  Runs `rounds` rounds of `fun.(round)`, each returning a map of named
+  figures measured side by side in that round; returns the list of maps.
+  """
+  def rounds(n, label, fun) do
+    for r <- 1..n do
+      IO.write("\r#{label}: round #{r}/#{n}   ")
+      m = fun.(r)
+      if r == n, do: IO.write("\n")
+      m
+    end
+  end
+
+  @doc "{median, min, max} of `key` over the rounds (or of a function of a round)."
+  def stat(rounds, key) do
+    xs = Enum.map(rounds, fn r -> if is_function(key), do: key.(r), else: Map.fetch!(r, key) end)
+    {median(xs), Enum.min(xs), Enum.max(xs)}
+  end
+
+  @doc "Median with its spread, e.g. `1.54x (1.40-1.70)`."
+  def spread({m, lo, hi}, unit \\ "") do
+    "#{fmt(m)}#{unit} (#{fmt(lo)}-#{fmt(hi)})"
+  end
+
+  @doc "The spread's width relative to the median, in percent."
+  def width({m, lo, hi}) when m != 0, do: (hi - lo) / m * 100
+  def width(_), do: 0.0
 
   def fmt(x) when is_float(x) and x >= 100, do: :erlang.float_to_binary(x, decimals: 0)
   def fmt(x) when is_float(x), do: :erlang.float_to_binary(x, decimals: 2)

@@ -1,14 +1,22 @@
-# `make bench`: Heirloom next to ETS on the same data, in one run. Prints
-# markdown tables with ratios and writes them to bench/RESULTS.md.
+# `make bench`: Heirloom next to ETS and next to a BEAM DataMaster, in one run.
+#
+# Every ratio is the median of per-round ratios: in each round the paths
+# compared run one after the other (ETS, NIF, ETS, NIF, ...), so load from
+# elsewhere on the machine, which drifts over seconds, hits both sides of a
+# ratio alike. Spreads are min-max over the rounds. Writes bench/RESULTS.md
+# (the full run only); QUICK=1 runs 100k rows in under a minute and prints.
 Code.require_file("bench_support.exs", __DIR__)
 alias HeirloomTest.{CNode, Peer, EtsServer}
 
-rows = String.to_integer(System.get_env("BENCH_ROWS", "1000000"))
-samples = String.to_integer(System.get_env("BENCH_SAMPLES", "20000"))
-procs = String.to_integer(System.get_env("BENCH_PROCS", "#{System.schedulers_online() * 2}"))
-dur = String.to_integer(System.get_env("BENCH_MS", "2000"))
-recovery_sizes = Enum.uniq([1_000, 100_000, rows])
-repeats = String.to_integer(System.get_env("BENCH_REPEATS", "5"))
+quick = System.get_env("QUICK") in ["1", "true"]
+env = fn name, full, q -> String.to_integer(System.get_env(name, "#{if quick, do: q, else: full}")) end
+rows = env.("BENCH_ROWS", 1_000_000, 100_000)
+samples = env.("BENCH_SAMPLES", 20_000, 4_000)
+dur = env.("BENCH_MS", 1_000, 250)
+rounds = env.("BENCH_ROUNDS", 5, 5)
+procs = env.("BENCH_PROCS", 4, 4)
+callers = env.("BENCH_CALLERS", 8, 8)
+recovery_sizes = Enum.uniq(if quick, do: [1_000, rows], else: [1_000, 100_000, rows])
 
 # The store lives where the embedded default puts it (tmpfs), in a directory
 # of this run's own, never the user's default store.
@@ -19,40 +27,44 @@ File.rm_rf!(store_dir)
 HeirloomTest.start_distribution!()
 c = CNode.start(dir: store_dir)
 cnode = CNode.name(c)
+cnode_os = CNode.os_pid(c)
 Heirloom.set_node(cnode)
-
-out = [
-  "# Heirloom benchmarks\n\n",
-  "#{rows} rows of {integer, 100-byte binary}; #{System.schedulers_online()} schedulers; #{procs} processes for throughput.\n\n"
-]
 
 say = fn line ->
   IO.puts(line)
   line <> "\n"
 end
 
-# --- the same data in ETS, Heirloom (one table, both paths) and the baseline --
+out = [
+  say.("# Heirloom benchmarks\n"),
+  say.(
+    "#{rows} rows of {integer, 100-byte binary}; #{System.schedulers_online()} schedulers; " <>
+      "#{rounds} interleaved rounds; figures are medians over the rounds with the min-max " <>
+      "spread in parentheses; ratios are medians of per-round ratios.\n"
+  )
+]
+
+fill = fn insert, n ->
+  for chunk <- Enum.chunk_every(1..n, 1_000), do: insert.(Enum.map(chunk, &Bench.row/1))
+end
+
+# --- the same data in ETS, Heirloom (one table, both paths) and the DataMaster --
+IO.puts("filling #{rows} rows three times ...")
 ets = :ets.new(:bench_ets, [:set, :public])
-for chunk <- Enum.chunk_every(1..rows, 10_000), do: :ets.insert(ets, Enum.map(chunk, &Bench.row/1))
+fill.(&:ets.insert(ets, &1), rows)
 :bench = Heirloom.new(:bench, [:named_table, :public])
 :nif = :heirloom.path()
-for chunk <- Enum.chunk_every(1..rows, 10_000), do: Heirloom.insert(:bench, Enum.map(chunk, &Bench.row/1))
+fill.(&Heirloom.insert(:bench, &1), rows)
 peer = Peer.start("datamaster")
 {:ok, _} = :erpc.call(peer.node, EtsServer, :start, [:bench_dm])
 dm = {:bench_dm, peer.node}
-for chunk <- Enum.chunk_every(1..rows, 10_000), do: GenServer.call(dm, {:insert, Enum.map(chunk, &Bench.row/1)}, 60_000)
+fill.(&GenServer.call(dm, {:insert, &1}, 60_000), rows)
 
 key = fn i -> rem(i * 7919, rows) + 1 end
-
-paths = [
-  {"ETS", fn i -> :ets.lookup(ets, key.(i)) end, fn i -> :ets.insert(ets, Bench.row(key.(i))) end},
-  {"Heirloom NIF", fn i -> :heirloom.lookup(:bench, key.(i)) end,
-   fn i -> :heirloom.insert(:bench, Bench.row(key.(i))) end},
-  {"Heirloom C node", fn i -> :heirloom.call(cnode, {:lookup, :bench, key.(i)}) end,
-   fn i -> :heirloom.call(cnode, {:insert, :bench, Bench.row(key.(i))}) end},
-  {"BEAM DataMaster (gen_server + ETS on another node)", fn i -> GenServer.call(dm, {:lookup, key.(i)}) end,
-   fn i -> GenServer.call(dm, {:insert, Bench.row(key.(i))}) end}
-]
+ets_look = fn i -> :ets.lookup(ets, key.(i)) end
+nif_look = fn i -> :heirloom.lookup(:bench, key.(i)) end
+cn_look = fn i -> :heirloom.call(cnode, {:lookup, :bench, key.(i)}) end
+dm_look = fn i -> GenServer.call(dm, {:lookup, key.(i)}) end
 
 # Sanity: every path sees the same row.
 [{5, _}] = :ets.lookup(ets, 5)
@@ -60,38 +72,176 @@ paths = [
 [{5, _}] = :heirloom.call(cnode, {:lookup, :bench, 5})
 [{5, _}] = GenServer.call(dm, {:lookup, 5})
 
-measure = fn {name, look, ins} ->
-  IO.puts("measuring #{name} ...")
-  l = Bench.latencies(samples, look)
-  w = Bench.latencies(samples, ins)
+# --- 1. lookup and insert latency, ETS vs the NIF -----------------------------------
+lat =
+  Bench.rounds(rounds, "latency", fn r ->
+    off = r * samples
+    el = Bench.latencies(samples, ets_look, off)
+    nl = Bench.latencies(samples, nif_look, off)
+    ew = Bench.latencies(samples, fn i -> :ets.insert(ets, Bench.row(key.(i))) end, off)
+    nw = Bench.latencies(samples, fn i -> :heirloom.insert(:bench, Bench.row(key.(i))) end, off)
+    m = %{el: Bench.median(el), nl: Bench.median(nl), ew: Bench.median(ew), nw: Bench.median(nw)}
 
-  {name, Bench.median(l), Bench.p99(l), Bench.throughput(1, dur, look), Bench.throughput(procs, dur, look),
-   Bench.median(w), Bench.p99(w), Bench.throughput(1, dur, ins), Bench.throughput(procs, dur, ins)}
-end
+    Map.merge(m, %{
+      lr: m.nl / m.el,
+      wr: m.nw / m.ew,
+      elp: Bench.p99(el),
+      nlp: Bench.p99(nl),
+      ewp: Bench.p99(ew),
+      nwp: Bench.p99(nw)
+    })
+  end)
 
-results = Enum.map(paths, measure)
-[{_, el, _, _, _, ew, _, _, _} | _] = results
-{_, dml, _, _, _, _, _, _, _} = List.last(results)
+s = &Bench.spread(Bench.stat(lat, &1))
+x = &Bench.spread(Bench.stat(lat, &1), "x")
 
 out =
   out ++
     [
-      say.("## Lookup and insert (latency in µs, throughput in ops/s)\n"),
-      say.(
-        "| path | lookup median | p99 | vs ETS | vs DataMaster | lookups/s 1 proc | #{procs} procs | insert median | p99 | vs ETS | inserts/s 1 proc | #{procs} procs |"
-      ),
-      say.("|---|---|---|---|---|---|---|---|---|---|---|---|")
+      say.("## Lookup and insert latency, one process (µs)\n"),
+      say.("| path | lookup median | lookup p99 | insert median | insert p99 |"),
+      say.("|---|---|---|---|---|"),
+      say.("| ETS | #{s.(:el)} | #{s.(:elp)} | #{s.(:ew)} | #{s.(:ewp)} |"),
+      say.("| Heirloom NIF | #{s.(:nl)} | #{s.(:nlp)} | #{s.(:nw)} | #{s.(:nwp)} |"),
+      say.("| **NIF / ETS** | **#{x.(:lr)}** | | **#{x.(:wr)}** | |")
     ]
+
+# --- 2. read scaling: lookups/s with `procs` processes vs one -------------------------
+scale =
+  Bench.rounds(rounds, "read scaling", fn _ ->
+    # Four short alternations per round: a 1-process and a many-process run
+    # a few tens of milliseconds apart see the same machine.
+    slice = div(dur, 4)
+
+    [e1, n1, en, nn] =
+      for _ <- 1..4 do
+        [
+          Bench.throughput(1, slice, ets_look),
+          Bench.throughput(1, slice, nif_look),
+          Bench.throughput(procs, slice, ets_look),
+          Bench.throughput(procs, slice, nif_look)
+        ]
+      end
+      |> Enum.zip_with(&(Enum.sum(&1) / 4))
+
+    %{e1: e1, n1: n1, en: en, nn: nn, es: en / e1, ns: nn / n1}
+  end)
+
+s = &Bench.spread(Bench.stat(scale, &1))
+x = &Bench.spread(Bench.stat(scale, &1), "x")
 
 out =
   out ++
-    for {name, lm, lp, l1, ln, wm, wp, w1, wn} <- results do
-      say.(
-        "| #{name} | #{Bench.fmt(lm)} | #{Bench.fmt(lp)} | #{Bench.ratio(lm, el)} | #{Bench.ratio(lm, dml)} | #{Bench.fmt(l1)} | #{Bench.fmt(ln)} | #{Bench.fmt(wm)} | #{Bench.fmt(wp)} | #{Bench.ratio(wm, ew)} | #{Bench.fmt(w1)} | #{Bench.fmt(wn)} |"
-      )
+    [
+      say.("\n## Lookups/s, 1 process and #{procs} processes\n"),
+      say.("| path | 1 process | #{procs} processes | #{procs} / 1 |"),
+      say.("|---|---|---|---|"),
+      say.("| ETS | #{s.(:e1)} | #{s.(:en)} | #{x.(:es)} |"),
+      say.("| Heirloom NIF | #{s.(:n1)} | #{s.(:nn)} | **#{x.(:ns)}** |")
+    ]
+
+# --- 3. the C node next to the DataMaster, on the same clients ----------------------
+# One caller: latency. `callers` callers: calls/s, and the CPU each server
+# process spent per call (utime + stime from /proc/PID/stat over the run).
+lat_samples = div(samples, 4)
+
+server =
+  Bench.rounds(rounds, "C node vs DataMaster", fn r ->
+    off = r * lat_samples
+    cl = Bench.median(Bench.latencies(lat_samples, cn_look, off))
+    dl = Bench.median(Bench.latencies(lat_samples, dm_look, off))
+
+    cpu = fn os_pid ->
+      fn ->
+        t0 = Bench.cpu_us(os_pid)
+        fn -> Bench.cpu_us(os_pid) - t0 end
+      end
     end
 
-# --- memory per row -------------------------------------------------------------
+    {cc, cus, ccpu} = Bench.run_procs(callers, dur, cn_look, cpu.(cnode_os))
+    {dc, dus, dcpu} = Bench.run_procs(callers, dur, dm_look, cpu.(peer.os_pid))
+
+    %{
+      cl: cl,
+      dl: dl,
+      lr: cl / dl,
+      cps: cc * 1_000_000 / cus,
+      dps: dc * 1_000_000 / dus,
+      cpr: cc * dus / (dc * cus),
+      ccpu: ccpu / cc,
+      dcpu: dcpu / dc,
+      cpur: ccpu * dc / (max(dcpu, 1) * cc)
+    }
+  end)
+
+s = &Bench.spread(Bench.stat(server, &1))
+x = &Bench.spread(Bench.stat(server, &1), "x")
+
+out =
+  out ++
+    [
+      say.("\n## The C node next to the BEAM DataMaster (gen_server + ETS on another node)\n"),
+      say.(
+        "Lookups of 100-byte rows by `gen_server:call` from this VM. CPU per call is the server's own " <>
+          "OS process (utime + stime in /proc/PID/stat) over the #{callers}-caller run divided by the calls it answered.\n"
+      ),
+      say.("| server | latency, 1 caller (µs) | calls/s, #{callers} callers | CPU per call, #{callers} callers (µs) |"),
+      say.("|---|---|---|---|"),
+      say.("| Heirloom C node | #{s.(:cl)} | #{s.(:cps)} | #{s.(:ccpu)} |"),
+      say.("| BEAM DataMaster | #{s.(:dl)} | #{s.(:dps)} | #{s.(:dcpu)} |"),
+      say.("| **C node / DataMaster** | **#{x.(:lr)}** | **#{x.(:cpr)}** | **#{x.(:cpur)}** |")
+    ]
+
+# --- 4. a load through insert/2 in lists of 1,000 rows -------------------------------
+# The rows are built once, so that only the inserts are timed; the order of
+# the two loads alternates from round to round.
+chunks = Enum.map(Enum.chunk_every(1..rows, 1_000), fn c -> Enum.map(c, &Bench.row/1) end)
+
+load_ets = fn _ ->
+  t0 = System.monotonic_time(:microsecond)
+  t = :ets.new(:load, [:set, :public])
+  Enum.each(chunks, &:ets.insert(t, &1))
+  us = System.monotonic_time(:microsecond) - t0
+  :ets.delete(t)
+  us
+end
+
+load_hl = fn r ->
+  name = :"load_#{r}"
+  t0 = System.monotonic_time(:microsecond)
+  ^name = Heirloom.new(name, [:named_table, :public])
+  Enum.each(chunks, &Heirloom.insert(name, &1))
+  us = System.monotonic_time(:microsecond) - t0
+  Heirloom.delete(name)
+  us
+end
+
+load =
+  Bench.rounds(rounds, "bulk load", fn r ->
+    {e, h} =
+      if rem(r, 2) == 1 do
+        {load_ets.(r), load_hl.(r)}
+      else
+        h = load_hl.(r)
+        {load_ets.(r), h}
+      end
+
+    %{e: e / 1000, h: h / 1000, r: h / e}
+  end)
+
+s = &Bench.spread(Bench.stat(load, &1))
+x = &Bench.spread(Bench.stat(load, &1), "x")
+
+out =
+  out ++
+    [
+      say.("\n## Loading #{rows} rows into a new table, insert/2 with lists of 1,000 (ms)\n"),
+      say.("| ETS | Heirloom NIF | **Heirloom / ETS** |"),
+      say.("|---|---|---|"),
+      say.("| #{s.(:e)} | #{s.(:h)} | **#{x.(:r)}** |")
+    ]
+
+# --- memory per row -------------------------------------------------------------------
 ets_bytes = :ets.info(ets, :memory) * :erlang.system_info(:wordsize)
 hl_bytes = Heirloom.info(:bench, :memory_bytes)
 # Allocated size: data.mdb is sparse, its apparent size is the map size.
@@ -109,7 +259,8 @@ out =
         "| Heirloom (LMDB pages of the table) | #{Bench.fmt(hl_bytes / rows)} | #{Bench.ratio(hl_bytes, ets_bytes)} |"
       ),
       say.(
-        "| Heirloom (whole data.mdb file, allocated: every page of the store) | #{Bench.fmt(file_bytes / rows)} | #{Bench.ratio(file_bytes, ets_bytes)} |"
+        "| Heirloom (whole data.mdb file, allocated: every page of the store, after the loads) | " <>
+          "#{Bench.fmt(file_bytes / rows)} | #{Bench.ratio(file_bytes, ets_bytes)} |"
       )
     ]
 
@@ -119,46 +270,20 @@ Peer.stop(peer)
 
 # --- recovery after the owner is killed -------------------------------------------
 # One filled table per size and store, made with this process as heir. Each
-# repeat gives it away to a fresh owner, kills that owner and times until the
-# heir holds the table again (ETS-TRANSFER) and until its first lookup
-# answers. Medians of `repeats` runs.
+# round gives each table away to a fresh owner, kills that owner and times
+# until the heir holds the table again (ETS-TRANSFER) and until its first
+# lookup answers: ETS, then Heirloom, then a reload of the rows into ETS.
 now = fn -> System.monotonic_time(:microsecond) end
 
-recover = fn tab, give_away, lookup ->
-  runs =
-    for _ <- 1..repeats do
-      owner = spawn(fn -> receive do: (:never -> :ok) end)
-      true = give_away.(tab, owner)
-      t0 = now.()
-      Process.exit(owner, :kill)
-      receive do: ({:"ETS-TRANSFER", ^tab, ^owner, :h} -> :ok)
-      transfer = now.() - t0
-      [{1, _}] = lookup.(tab, 1)
-      {transfer, now.() - t0}
-    end
-
-  {Bench.median(Enum.map(runs, &elem(&1, 0))), Bench.median(Enum.map(runs, &elem(&1, 1)))}
-end
-
-fill = fn insert, n ->
-  for chunk <- Enum.chunk_every(1..n, 10_000), do: insert.(Enum.map(chunk, &Bench.row/1))
-end
-
-recover_ets = fn n ->
-  t = :ets.new(:rec, [:set, :public, {:heir, self(), :h}])
-  fill.(&:ets.insert(t, &1), n)
-  r = recover.(t, &:ets.give_away(&1, &2, :g), &:ets.lookup/2)
-  :ets.delete(t)
-  r
-end
-
-recover_hl = fn n ->
-  name = :"rec_#{n}"
-  ^name = Heirloom.new(name, [:named_table, :public, {:heir, self(), :h}])
-  fill.(&Heirloom.insert(name, &1), n)
-  r = recover.(name, &Heirloom.give_away(&1, &2, :g), &Heirloom.lookup/2)
-  Heirloom.delete(name)
-  r
+recover_once = fn tab, give_away, lookup ->
+  owner = spawn(fn -> receive do: (:never -> :ok) end)
+  true = give_away.(tab, owner)
+  t0 = now.()
+  Process.exit(owner, :kill)
+  receive do: ({:"ETS-TRANSFER", ^tab, ^owner, :h} -> :ok)
+  transfer = now.() - t0
+  [{1, _}] = lookup.(tab, 1)
+  {transfer, now.() - t0}
 end
 
 reload = fn n ->
@@ -170,46 +295,72 @@ reload = fn n ->
   us
 end
 
-out =
-  out ++
-    [
-      say.("\n## Recovery after the owner is killed (µs, median of #{repeats})\n"),
-      say.(
-        "Reload = rebuilding the rows into ETS from an in-memory source: a lower bound for a real reload from a database.\n"
-      ),
-      say.(
-        "| rows | ETS heir: kill→transfer | Heirloom: kill→transfer | ETS: kill→first lookup | Heirloom: kill→first lookup | vs ETS | reload from scratch | reload / Heirloom recovery |"
-      ),
-      say.("|---|---|---|---|---|---|---|---|")
-    ]
-
 recs =
   for n <- recovery_sizes do
-    IO.puts("recovery with #{n} rows ...")
-    {et, ef} = recover_ets.(n)
-    {ht, hf} = recover_hl.(n)
-    r = reload.(n)
-    {n, et, ht, ef, hf, r}
+    et = :ets.new(:rec, [:set, :public, {:heir, self(), :h}])
+    fill.(&:ets.insert(et, &1), n)
+    name = :"rec_#{n}"
+    ^name = Heirloom.new(name, [:named_table, :public, {:heir, self(), :h}])
+    fill.(&Heirloom.insert(name, &1), n)
+
+    rs =
+      Bench.rounds(rounds, "recovery, #{n} rows", fn _ ->
+        {etr, efl} = recover_once.(et, &:ets.give_away(&1, &2, :g), &:ets.lookup/2)
+        {htr, hfl} = recover_once.(name, &Heirloom.give_away(&1, &2, :g), &Heirloom.lookup/2)
+        rl = reload.(n)
+        %{et: etr, ht: htr, ef: efl, hf: hfl, r: hfl / max(efl, 1), rl: rl, rlr: rl / max(hfl, 1)}
+      end)
+
+    :ets.delete(et)
+    Heirloom.delete(name)
+    {n, rs}
   end
 
 out =
   out ++
-    for {n, et, ht, ef, hf, r} <- recs do
-      say.("| #{n} | #{et} | #{ht} | #{ef} | #{hf} | #{Bench.ratio(hf, ef)} | #{r} | #{Bench.fmt(r / max(hf, 1))}x |")
+    [
+      say.("\n## Recovery after the owner is killed (µs)\n"),
+      say.(
+        "Reload = rebuilding the rows into ETS from an in-memory source: a lower bound for a real reload from a database.\n"
+      ),
+      say.(
+        "| rows | ETS heir: kill→transfer | Heirloom: kill→transfer | ETS: kill→first lookup | " <>
+          "Heirloom: kill→first lookup | vs ETS | reload from scratch | reload / Heirloom recovery |"
+      ),
+      say.("|---|---|---|---|---|---|---|---|")
+    ] ++
+    for {n, rs} <- recs do
+      s = &Bench.spread(Bench.stat(rs, &1))
+      x = &Bench.spread(Bench.stat(rs, &1), "x")
+      say.("| #{n} | #{s.(:et)} | #{s.(:ht)} | #{s.(:ef)} | #{s.(:hf)} | #{x.(:r)} | #{s.(:rl)} | #{x.(:rlr)} |")
     end
 
-{_, _, _, _, small, _} = hd(recs)
-{_, _, _, _, big, big_reload} = List.last(recs)
+# --- targets (issue 13) ---------------------------------------------------------------------
+target = fn what, {m, _, _} = st, unit, goal, ok ->
+  say.("| #{what} | #{Bench.spread(st, unit)} | #{goal} | #{if ok.(m), do: "met", else: "**missed**"} |")
+end
 
 out =
   out ++
     [
-      say.(
-        "\nRecovery for #{rows} rows is #{Bench.ratio(big, small)} the time for 1,000 rows; reloading #{rows} rows takes #{Bench.fmt(big_reload / max(big, 1))}x Heirloom's recovery."
+      say.("\n## Targets\n"),
+      say.("| target | measured | goal | |"),
+      say.("|---|---|---|---|"),
+      target.("NIF insert / ETS", Bench.stat(lat, :wr), "x", "≤ 2x", &(&1 <= 2)),
+      target.("load of #{rows} rows, Heirloom / ETS", Bench.stat(load, :r), "x", "≤ 2x", &(&1 <= 2)),
+      target.("NIF lookup / ETS", Bench.stat(lat, :lr), "x", "≤ 1.5x", &(&1 <= 1.5)),
+      target.("NIF lookups/s, #{procs} processes / 1", Bench.stat(scale, :ns), "x", "≥ 1.8x", &(&1 >= 1.8)),
+      target.("C node CPU per call, #{callers} callers", Bench.stat(server, :ccpu), " µs", "≤ 8 µs", &(&1 <= 8)),
+      target.(
+        "C node latency / DataMaster, 1 caller",
+        Bench.stat(server, :lr),
+        "x",
+        "≤ 0.73x (the issue's baseline)",
+        &(&1 <= 0.73)
       )
     ]
 
-File.write!(Path.join(__DIR__, "RESULTS.md"), out)
+unless quick, do: File.write!(Path.join(__DIR__, "RESULTS.md"), out)
 GenServer.stop(c)
 File.rm_rf!(store_dir)
 HeirloomTest.stop_distribution()
