@@ -1,51 +1,89 @@
-# `mix run bench/cnode_load.exs`: the C node under CALLERS concurrent
-# gen_server:call lookups for SECONDS, for attaching a profiler to it
-# (perf record -p, strace -c -p): prints the C node's OS pid when the load
-# starts, then calls made and the C node's CPU per call.
+# `mix run bench/cnode_load.exs`: C nodes under CALLERS concurrent
+# gen_server:call lookups, for comparing builds and attaching a profiler.
+#
+# BINARIES=a,b (default: the one the tests use) starts one C node per binary
+# and loads them in turn, ROUNDS times for SECONDS each (a, b, a, b, ...), so
+# that a before/after comparison on a busy machine sees the same load on both
+# sides. Prints, per binary, medians over the rounds (with min-max) of calls/s
+# and of the C node's own CPU (utime + stime), sleeps in poll (voluntary
+# context switches), read and write syscalls per call, and the per-round
+# ratios against the first binary. PIDFILE gets the first C node's OS pid
+# (for `perf record -p`, `strace -c -p`).
 Code.require_file("bench_support.exs", __DIR__)
 alias HeirloomTest.CNode
 
 callers = String.to_integer(System.get_env("CALLERS", "8"))
-secs = String.to_integer(System.get_env("SECONDS", "10"))
+secs = String.to_integer(System.get_env("SECONDS", "2"))
+rounds = String.to_integer(System.get_env("ROUNDS", "5"))
+bins = System.get_env("BINARIES", CNode.exe()) |> String.split(",") |> Enum.map(&Path.expand/1)
 rows = 10_000
-dir = Path.join(System.tmp_dir!(), "heirloom_cnode_load_#{System.pid()}")
-File.rm_rf!(dir)
 HeirloomTest.start_distribution!()
-c = CNode.start(dir: dir)
-cnode = CNode.name(c)
-Heirloom.set_node(cnode)
-:load = Heirloom.new(:load, [:named_table, :public])
-Heirloom.insert(:load, Enum.map(1..rows, &Bench.row/1))
-look = fn i -> :heirloom.call(cnode, {:lookup, :load, rem(i, rows) + 1}) end
-os = CNode.os_pid(c)
-File.write!(System.get_env("PIDFILE", "/tmp/heirloom_cnode_load.pid"), "#{os}\n")
-IO.puts("C node OS pid #{os}; #{callers} callers for #{secs} s")
 
-# Context switches (sleeps in poll) and read/write syscalls of the C node.
-counters = fn ->
+nodes =
+  for {bin, i} <- Enum.with_index(bins) do
+    dir = Path.join(System.tmp_dir!(), "heirloom_cnode_load_#{System.pid()}_#{i}")
+    File.rm_rf!(dir)
+    System.put_env("HEIRLOOM_NODE", bin)
+    c = CNode.start(dir: dir)
+    cnode = CNode.name(c)
+    :load = :heirloom.call(cnode, {:new, :load, [:named_table, :public]})
+    true = :heirloom.call(cnode, {:insert, :load, Enum.map(1..rows, &Bench.row/1)})
+    %{bin: bin, c: c, name: cnode, os: CNode.os_pid(c), dir: dir}
+  end
+
+File.write!(System.get_env("PIDFILE", "/tmp/heirloom_cnode_load.pid"), "#{hd(nodes).os}\n")
+
+# CPU, context switches (sleeps in poll) and read/write syscalls of a C node.
+counters = fn os ->
   st = File.read!("/proc/#{os}/status")
   io = File.read!("/proc/#{os}/io")
-  get = fn text, k -> String.to_integer(hd(Regex.run(~r/#{k}:\s+(\d+)/, text, capture: :all_but_first))) end
+
+  get = fn text, k ->
+    String.to_integer(hd(Regex.run(~r/#{k}:\s+(\d+)/, text, capture: :all_but_first)))
+  end
 
   %{
     cpu: Bench.cpu_us(os),
-    wakes: get.(st, "voluntary_ctxt_switches"),
+    sleeps: get.(st, "voluntary_ctxt_switches"),
     reads: get.(io, "syscr"),
     writes: get.(io, "syscw")
   }
 end
 
-{calls, us, d} =
-  Bench.run_procs(callers, secs * 1000, look, fn ->
-    t0 = counters.()
-    fn -> Map.new(counters.(), fn {k, v} -> {k, v - t0[k]} end) end
+measure = fn n ->
+  look = fn i -> :heirloom.call(n.name, {:lookup, :load, rem(i, rows) + 1}) end
+
+  {calls, us, d} =
+    Bench.run_procs(callers, secs * 1000, look, fn ->
+      t0 = counters.(n.os)
+      fn -> Map.new(counters.(n.os), fn {k, v} -> {k, v - t0[k]} end) end
+    end)
+
+  Map.new(d, fn {k, v} -> {k, v / calls} end) |> Map.put(:cps, calls * 1.0e6 / us)
+end
+
+IO.puts("#{callers} callers, #{rounds} rounds of #{secs} s per binary")
+
+res =
+  Bench.rounds(rounds, "load", fn _ ->
+    ms = Enum.map(nodes, measure)
+    base = hd(ms)
+    Enum.map(ms, fn m -> Map.put(m, :cpu_ratio, m.cpu / base.cpu) end)
   end)
 
-cpu = d.cpu
-per = fn k -> Bench.fmt(d[k] / calls) end
-IO.puts("per call: #{per.(:wakes)} sleeps in poll, #{per.(:reads)} reads, #{per.(:writes)} writes")
+for {n, i} <- Enum.with_index(nodes) do
+  rs = Enum.map(res, &Enum.at(&1, i))
+  s = &Bench.spread(Bench.stat(rs, &1))
 
-IO.puts("#{calls} calls, #{Bench.fmt(calls * 1.0e6 / us)} calls/s, C node CPU #{Bench.fmt(cpu / calls)} µs per call")
-GenServer.stop(c)
-File.rm_rf!(dir)
+  IO.puts(
+    "#{n.bin}: #{s.(:cps)} calls/s; per call: CPU #{s.(:cpu)} µs, #{s.(:sleeps)} sleeps, " <>
+      "#{s.(:reads)} reads, #{s.(:writes)} writes; CPU vs first #{s.(:cpu_ratio)}"
+  )
+end
+
+for n <- nodes do
+  GenServer.stop(n.c)
+  File.rm_rf!(n.dir)
+end
+
 HeirloomTest.stop_distribution()
