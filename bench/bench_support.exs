@@ -128,3 +128,24 @@ defmodule Bench do
 
   def row(n), do: {n, :binary.copy(<<rem(n, 251)>>, 100)}
 end
+
+defmodule Bench.Sched do
+  @moduledoc """
+  CPU time (utime + stime, µs) of this VM's normal scheduler threads
+  (`N_scheduler`), from /proc/self/task/*/stat. Run with scheduler busy-wait
+  off (`+sbwt none`) so idle schedulers do not spin, and this counts the work.
+  """
+  def cpu_us do
+    {:ok, ts} = File.ls("/proc/self/task")
+
+    ts
+    |> Enum.filter(fn t ->
+      case File.read("/proc/self/task/#{t}/comm") do
+        {:ok, comm} -> Regex.match?(~r/^\d+_scheduler$/, String.trim(comm))
+        _ -> false
+      end
+    end)
+    |> Enum.map(fn t -> Bench.cpu_us("self/task/#{t}") end)
+    |> Enum.sum()
+  end
+end
