@@ -171,21 +171,44 @@ out =
 # process spent per call (utime + stime from /proc/PID/stat over the run).
 lat_samples = div(samples, 4)
 
+cpu = fn os_pid ->
+  fn ->
+    t0 = Bench.cpu_us(os_pid)
+    fn -> Bench.cpu_us(os_pid) - t0 end
+  end
+end
+
+# Four short alternations per round, the order flipped each time: the two
+# servers share the machine with the clients and with whatever else runs,
+# so they must see it at the same moments.
 server =
   Bench.rounds(rounds, "C node vs DataMaster", fn r ->
-    off = r * lat_samples
-    cl = Bench.median(Bench.latencies(lat_samples, cn_look, off))
-    dl = Bench.median(Bench.latencies(lat_samples, dm_look, off))
+    parts =
+      for k <- 1..4 do
+        off = (r * 4 + k) * lat_samples
+        cn = fn -> Bench.latencies(div(lat_samples, 4), cn_look, off) end
+        dm = fn -> Bench.latencies(div(lat_samples, 4), dm_look, off) end
+        cr = fn -> Bench.run_procs(callers, div(dur, 4), cn_look, cpu.(cnode_os)) end
+        dr = fn -> Bench.run_procs(callers, div(dur, 4), dm_look, cpu.(peer.os_pid)) end
 
-    cpu = fn os_pid ->
-      fn ->
-        t0 = Bench.cpu_us(os_pid)
-        fn -> Bench.cpu_us(os_pid) - t0 end
+        if rem(k, 2) == 1 do
+          {cn.(), dm.(), cr.(), dr.()}
+        else
+          {d, c} = {dm.(), cn.()}
+          {d2, c2} = {dr.(), cr.()}
+          {c, d, c2, d2}
+        end
       end
+
+    cl = parts |> Enum.flat_map(&elem(&1, 0)) |> Bench.median()
+    dl = parts |> Enum.flat_map(&elem(&1, 1)) |> Bench.median()
+
+    sum = fn i ->
+      parts |> Enum.map(&elem(&1, i)) |> Enum.reduce({0, 0, 0}, fn {a, b, c}, {x, y, z} -> {a + x, b + y, c + z} end)
     end
 
-    {cc, cus, ccpu} = Bench.run_procs(callers, dur, cn_look, cpu.(cnode_os))
-    {dc, dus, dcpu} = Bench.run_procs(callers, dur, dm_look, cpu.(peer.os_pid))
+    {cc, cus, ccpu} = sum.(2)
+    {dc, dus, dcpu} = sum.(3)
 
     %{
       cl: cl,
