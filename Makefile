@@ -208,7 +208,7 @@ demo-run: all
 	$(Q)mix run examples/demo/demo.exs
 
 bench-run: all
-	$(Q)ERL_FLAGS="+sbwt none +sbwtdcpu none +sbwtdio none" ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix run bench/run.exs
+	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix run bench/run.exs
 
 format:
 	clang-format -i c_src/*.c c_src/*.h test/c/*.c

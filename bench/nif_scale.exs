@@ -1,6 +1,10 @@
 # `mix run bench/nif_scale.exs`: NIF lookups/s with 1 and PROCS processes in
 # alternating short runs (ROUNDS of MS each), for attaching a profiler to
 # this VM (its OS pid is printed) and for before/after checks of read paths.
+# Also prints the scheduler threads' CPU per lookup for 1 and PROCS
+# processes, which grows with contention between readers and not with a lack
+# of free cores: run it with ERL_FLAGS="+sbwt none" so that idle schedulers'
+# busy-waiting is not counted.
 Code.require_file("bench_support.exs", __DIR__)
 alias HeirloomTest.CNode
 
