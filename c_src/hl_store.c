@@ -18,6 +18,15 @@
  *    that transaction.
  *  - A transaction that began before a handle was opened cannot use it
  *    (mdb_dbi_flags says EINVAL): the operation restarts with a new one.
+ *  - Nor may it open one: mdb_dbi_open puts a new handle in the slot after
+ *    the last one *the transaction* knows, which may be the slot of a handle
+ *    published since (by another thread); the other table's slot is then
+ *    overwritten (its sequence bumped, so writes through it fail with
+ *    MDB_BAD_DBI, or go to the wrong table). So the store counts
+ *    publications (`epoch`), and a transaction opens a handle only if none
+ *    happened since it began; else the operation restarts, and its next
+ *    begin holds `open` from before the transaction starts (`escalate`), so
+ *    that none can happen.
  *  - Closing a handle (mdb_drop(.., 1), mdb_dbi_close) is unsafe while any
  *    other transaction of the process runs: drops, the sweep of stale handles
  *    and adopting a grown map take the `use` lock exclusively; every other
@@ -170,6 +179,7 @@ int hl_store_repair(hl_store *s, int why)
             if (s->dbis.ids[i])
                 mdb_dbi_close(s->env, s->dbis.dbis[i]);
         hl_store_dbis_free(&s->dbis);
+        __atomic_add_fetch(&s->epoch, 1, __ATOMIC_RELEASE);
     } else if (why == RETRY_READERS) {
         /* Reader table full: give back this process's idle slots and free
          * those of processes that died (a crashed VM's pooled reads). */
@@ -243,6 +253,10 @@ static void op_release_open(hl_store_op *op)
 static int dbi_open_locked(hl_store_op *op, uint64_t dbid, unsigned flags)
 {
     char dbname[32];
+    if (op->s->mt && op->epoch != __atomic_load_n(&op->s->epoch, __ATOMIC_ACQUIRE)) {
+        op_release_open(op);
+        return RETRY_STALE;
+    }
     snprintf(dbname, sizeof dbname, "t%" PRIu64, dbid);
     int rc = mdb_dbi_open(op->txn, dbname, flags, &op->dbi);
     if (rc) {
@@ -284,9 +298,9 @@ int hl_store_op_create_dbi(hl_store_op *op, uint64_t dbid)
     if (rc)
         return rc;
     rc = dbi_open_locked(op, dbid, MDB_CREATE);
-    if (rc == RETRY_FULL) {
-        op->retry = RETRY_FULL;
-        return HL_EFULL;
+    if (rc == RETRY_FULL || rc == RETRY_STALE) {
+        op->retry = rc;
+        return rc == RETRY_FULL ? HL_EFULL : HL_ESTORE;
     }
     return rc;
 }
@@ -346,6 +360,7 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs, int hold)
     if (rc)
         return rc;
     op->held = hold && op->s->mt;
+    op->epoch = __atomic_load_n(&op->s->epoch, __ATOMIC_ACQUIRE);
     rc = op->mode == HL_OP_READ ? read_begin(op->s, &op->txn)
                                 : mdb_txn_begin(op->s->env, NULL, 0, &op->txn);
     if (rc) {
@@ -394,7 +409,7 @@ int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int
         memset(op, 0, sizeof *op);
         if (!retry)
             return rc;
-        hold = retry == RETRY_STALE;
+        hold |= retry == RETRY_STALE; /* once escalated, stays so */
         if (hl_store_repair(s, retry))
             return HL_EWOULDBLOCK;
     }
@@ -434,6 +449,8 @@ static void op_end_txn(hl_store_op *op, int *rc)
             hl_store_log(s, "cache table handle", ENOMEM);
         mutex_unlock(s, &s->cache_lock);
     }
+    if (op->opened || op->dropped) /* published, or a slot closed or freed */
+        __atomic_add_fetch(&s->epoch, 1, __ATOMIC_RELEASE);
     op->opened = 0;
     op_release_open(op);
 }

@@ -68,6 +68,9 @@ struct hl_store {
     int fd;        /* our own descriptor of data.mdb: flock and fallocate */
     size_t cap;    /* this store grows the file no further (opts->map_size) */
     size_t mapped; /* LMDB's map size = the bytes of data.mdb reserved */
+    /* Bumped (under `open`) whenever a handle is published or closed: a
+     * transaction that began before may not open one (see dbi_open_locked). */
+    unsigned long epoch;
     pthread_rwlock_t use;
     pthread_mutex_t open;
     pthread_mutex_t cache_lock;
@@ -86,11 +89,12 @@ typedef struct {
     hl_store *s;
     int mode;
     MDB_txn *txn;
-    int dirty;   /* something was written: abort if the operation fails */
-    int opened;  /* this txn opened `dbi` (and holds the store's open lock) */
-    int held;    /* holds the store's open lock (opened, or escalated begin) */
-    int dropped; /* mdb_drop(.., 1) closed `dbi` */
-    int retry;   /* RETRY_* the whole operation asks for (hl_store_again) */
+    int dirty;           /* something was written: abort if the operation fails */
+    int opened;          /* this txn opened `dbi` (and holds the store's open lock) */
+    int held;            /* holds the store's open lock (opened, or escalated begin) */
+    int dropped;         /* mdb_drop(.., 1) closed `dbi` */
+    int retry;           /* RETRY_* the whole operation asks for (hl_store_again) */
+    unsigned long epoch; /* the store's epoch before txn began */
     uint64_t dbid;
     MDB_dbi dbi;
     MDB_val meta_val; /* the raw meta value, in txn memory */
