@@ -1348,6 +1348,7 @@ static void test_store_live_table_recreated_by_other_process(void **state)
 typedef struct {
     char mnt[64];
     char dir[96];
+    int err; /* mount's errno: the test skips */
 } small_fs;
 
 static int mount_small_fs(small_fs *fs)
@@ -1364,11 +1365,35 @@ static int mount_small_fs(small_fs *fs)
     return 0;
 }
 
-static void unmount_small_fs(small_fs *fs)
+/* Setup and teardown: the filesystem is unmounted even when a test fails. */
+static int fs_setup(void **state)
 {
-    nftw(fs->mnt, rm_entry, 8, FTW_DEPTH | FTW_PHYS); /* removes the files only */
-    umount2(fs->mnt, MNT_DETACH);
-    rmdir(fs->mnt);
+    small_fs *fs = calloc(1, sizeof *fs);
+    if (!fs)
+        return -1;
+    fs->err = mount_small_fs(fs);
+    *state = fs;
+    return 0;
+}
+
+static int fs_teardown(void **state)
+{
+    small_fs *fs = *state;
+    if (!fs->err) {
+        nftw(fs->mnt, rm_entry, 8, FTW_DEPTH | FTW_PHYS); /* the files only */
+        umount2(fs->mnt, MNT_DETACH);
+        rmdir(fs->mnt);
+    }
+    free(fs);
+    return 0;
+}
+
+static void skip_unless_mounted(small_fs *fs)
+{
+    if (fs->err) {
+        print_message("mount tmpfs refused (%s): needs root; skipped\n", strerror(fs->err));
+        skip();
+    }
 }
 
 /* Fill the filesystem with a plain file until write says ENOSPC. */
@@ -1437,7 +1462,7 @@ static int ballast(const char *mnt, char *path, size_t len)
 
 /* The store under test, in a child: 0 when everything held, else the step
  * that failed. go/ready are pipes to and from the parent. */
-static int full_store_side(const char *dir, int mt, int go, int ready, const char *filler)
+static int full_store_side(const char *dir, int mt, int go, int ready)
 {
     hl_store *s = NULL;
     hl_store_opts o = {dir, 0, 0, mt, NULL, NULL};
@@ -1462,11 +1487,7 @@ static int full_store_side(const char *dir, int mt, int go, int ready, const cha
         return 7;
     if (hl_store_delete_key(s, hl_buf_view(&tab), cnode, hl_buf_view(&k)) != HL_OK)
         return 8; /* a delete needs no new page once the freelist has room */
-    if (filler && unlink(filler))
-        return 9;
-    if (!filler && write(ready, "f", 1) != 1) /* the parent frees room */
-        return 9;
-    if (!filler && read_byte(go))
+    if (write(ready, "f", 1) != 1 || read_byte(go)) /* the parent frees room */
         return 9;
     if (hl_store_insert(s, hl_buf_view(&tab), cnode, &o0, 1, 0, NULL) != HL_OK)
         return 10;
@@ -1487,26 +1508,22 @@ static void wait_normal_exit(pid_t child, const char *who)
         fail_msg("%s failed at step %d", who, WEXITSTATUS(status));
 }
 
-static void full_by_file(int mt)
+static void full_by_file(small_fs *fs, int mt)
 {
-    small_fs fs;
     char filler[160];
-    int go[2], ready[2], e = mount_small_fs(&fs);
+    int go[2], ready[2];
     char c;
-    if (e) {
-        print_message("mount tmpfs refused (%s): needs root; skipped\n", strerror(e));
-        skip();
-    }
+    skip_unless_mounted(fs);
     assert_int_equal(pipe(go), 0);
     assert_int_equal(pipe(ready), 0);
     fflush(NULL);
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0)
-        _exit(full_store_side(fs.dir, mt, go[0], ready[1], NULL));
+        _exit(full_store_side(fs->dir, mt, go[0], ready[1]));
     close(ready[1]);
     if (read(ready[0], &c, 1) == 1) {
-        assert_int_equal(fill_with_file(fs.mnt, filler, sizeof filler), 0);
+        assert_int_equal(fill_with_file(fs->mnt, filler, sizeof filler), 0);
         assert_int_equal(write(go[1], "g", 1), 1);
         if (read(ready[0], &c, 1) == 1) { /* full, as it should be: free room */
             assert_int_equal(unlink(filler), 0);
@@ -1517,19 +1534,16 @@ static void full_by_file(int mt)
     close(go[0]);
     close(go[1]);
     close(ready[0]);
-    unmount_small_fs(&fs);
 }
 
 static void test_store_full_fs_writemap(void **state)
 {
-    (void)state;
-    full_by_file(0);
+    full_by_file(*state, 0);
 }
 
 static void test_store_full_fs_multi_thread(void **state)
 {
-    (void)state;
-    full_by_file(1);
+    full_by_file(*state, 1);
 }
 
 /* A second store (the NIF: multi_thread, no cap) fills the filesystem, far
@@ -1538,30 +1552,26 @@ static void test_store_full_fs_multi_thread(void **state)
  * full. Once some room is freed, the first writes again. */
 static void test_store_full_fs_by_other_store(void **state)
 {
-    (void)state;
-    small_fs fs;
+    small_fs *fs = *state;
     char spare[160];
-    int go[2], ready[2], e = mount_small_fs(&fs);
+    int go[2], ready[2];
     char c;
-    if (e) {
-        print_message("mount tmpfs refused (%s): needs root; skipped\n", strerror(e));
-        skip();
-    }
-    assert_int_equal(ballast(fs.mnt, spare, sizeof spare), 0);
+    skip_unless_mounted(fs);
+    assert_int_equal(ballast(fs->mnt, spare, sizeof spare), 0);
     assert_int_equal(pipe(go), 0);
     assert_int_equal(pipe(ready), 0);
     fflush(NULL);
     pid_t first = fork();
     assert_true(first >= 0);
     if (first == 0)
-        _exit(full_store_side(fs.dir, 0, go[0], ready[1], NULL));
+        _exit(full_store_side(fs->dir, 0, go[0], ready[1]));
     close(ready[1]);
     assert_int_equal(read(ready[0], &c, 1), 1);
     pid_t other = fork();
     assert_true(other >= 0);
     if (other == 0) {
         hl_store *s = NULL;
-        hl_store_opts o = {fs.dir, 0, 0, 1, NULL, NULL};
+        hl_store_opts o = {fs->dir, 0, 0, 1, NULL, NULL};
         hl_buf tab = {0};
         int n = 0;
         if (hl_store_open(&o, &s, NULL, 0) || hl_term_put_atom(&tab, "u", 1))
@@ -1585,7 +1595,6 @@ static void test_store_full_fs_by_other_store(void **state)
     close(go[0]);
     close(go[1]);
     close(ready[0]);
-    unmount_small_fs(&fs);
 }
 
 /* sync = 1 (disk durability, no WRITEMAP) keeps the same behaviour. */
@@ -1676,9 +1685,9 @@ int main(void)
         T(test_store_threads),
         T(test_store_open_after_publish_keeps_slots),
         T(test_store_live_table_recreated_by_other_process),
-        cmocka_unit_test(test_store_full_fs_writemap),
-        cmocka_unit_test(test_store_full_fs_multi_thread),
-        cmocka_unit_test(test_store_full_fs_by_other_store),
+        cmocka_unit_test_setup_teardown(test_store_full_fs_writemap, fs_setup, fs_teardown),
+        cmocka_unit_test_setup_teardown(test_store_full_fs_multi_thread, fs_setup, fs_teardown),
+        cmocka_unit_test_setup_teardown(test_store_full_fs_by_other_store, fs_setup, fs_teardown),
         T(test_store_sync_mode),
         T(test_store_callback_error_and_bad_args),
         cmocka_unit_test(test_store_open_failure_reports),
