@@ -38,7 +38,9 @@
  *
  * Table-level operations (create, drop, meta, the table walk) are in
  * hl_store_tables.c, row operations in hl_store_rows.c; both go through the
- * frame kept here.
+ * frame kept here, and retry a whole operation through hl_store_again when
+ * the map must grow (MDB_MAP_FULL) or a handle changed under it. Opening
+ * the environment and reserving the data file are in hl_store_env.c.
  *
  * Limits: the number of tables is not limited, but one process keeps at most
  * HL_STORE_MAX_HANDLES handles open; a process that uses more tables than
@@ -275,16 +277,27 @@ static int dbi_get(hl_store_op *op)
 {
     hl_store *s = op->s;
     unsigned flags;
-    if (!cache_get(s, op->meta.dbid, &op->dbi)) {
-        /* Re-check under `open`: another thread may have just opened it. */
-        int rc = op_hold_open(op);
-        if (rc)
-            return rc;
-        if (!cache_get(s, op->meta.dbid, &op->dbi))
-            return dbi_open_locked(op, op->meta.dbid, 0);
-    }
-    op_release_open(op);
     op->dbid = op->meta.dbid;
+    if (cache_get(s, op->dbid, &op->dbi)) {
+        if (mdb_dbi_flags(op->txn, op->dbi, &flags) == 0) {
+            op_release_open(op);
+            return HL_OK;
+        }
+        if (!op->escalated) {
+            op_release_open(op);
+            return RETRY_STALE;
+        }
+        /* Nothing was published since this txn began, so the cached handle
+         * is dead, not new: forget it and open the table afresh. */
+        hl_store_forget_dbi(s, op->dbid);
+    }
+    /* Re-check under `open`: another thread may have just opened it. */
+    int rc = op_hold_open(op);
+    if (rc)
+        return rc;
+    if (!cache_get(s, op->dbid, &op->dbi))
+        return dbi_open_locked(op, op->dbid, 0);
+    op_release_open(op);
     return mdb_dbi_flags(op->txn, op->dbi, &flags) ? RETRY_STALE : HL_OK;
 }
 
@@ -359,7 +372,7 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs, int hold)
     int rc = hold ? open_lock(op->s) : HL_OK;
     if (rc)
         return rc;
-    op->held = hold && op->s->mt;
+    op->held = op->escalated = hold && op->s->mt;
     op->epoch = __atomic_load_n(&op->s->epoch, __ATOMIC_ACQUIRE);
     rc = op->mode == HL_OP_READ ? read_begin(op->s, &op->txn)
                                 : mdb_txn_begin(op->s->env, NULL, 0, &op->txn);
@@ -481,6 +494,12 @@ int hl_store_again(hl_store_op *op, int *rc, int *attempt)
         *rc = r;
         return 0;
     }
-    escalate = why == RETRY_STALE;
+    if (why == RETRY_STALE) {
+        /* MDB_BAD_DBI: the next attempt holds `open` from its begin and,
+         * if the handle is still refused, opens the table afresh. */
+        escalate = 1;
+        if (op->dbid)
+            hl_store_forget_dbi(op->s, op->dbid);
+    }
     return 1;
 }

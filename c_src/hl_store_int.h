@@ -1,6 +1,6 @@
 /*
  * hl_store_int.h: internals shared by the store's files (hl_store.c,
- * hl_store_tables.c, hl_store_rows.c, hl_store_meta.c), and
+ * hl_store_env.c, hl_store_tables.c, hl_store_rows.c, hl_store_meta.c), and
  * exposed to test/c/test_store.c. Not part of the store's contract.
  *
  * hl_store_meta.c holds the pure pieces of the store: the versioned binary
@@ -92,6 +92,7 @@ typedef struct {
     int dirty;           /* something was written: abort if the operation fails */
     int opened;          /* this txn opened `dbi` (and holds the store's open lock) */
     int held;            /* holds the store's open lock (opened, or escalated begin) */
+    int escalated;       /* held `open` from before txn began: no handle is newer */
     int dropped;         /* mdb_drop(.., 1) closed `dbi` */
     int retry;           /* RETRY_* the whole operation asks for (hl_store_again) */
     unsigned long epoch; /* the store's epoch before txn began */
