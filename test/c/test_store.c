@@ -1462,10 +1462,10 @@ static int ballast(const char *mnt, char *path, size_t len)
 
 /* The store under test, in a child: 0 when everything held, else the step
  * that failed. go/ready are pipes to and from the parent. */
-static int full_store_side(const char *dir, int mt, int go, int ready)
+static int full_store_side(const char *dir, size_t cap, int mt, int go, int ready)
 {
     hl_store *s = NULL;
-    hl_store_opts o = {dir, 0, 0, mt, NULL, NULL};
+    hl_store_opts o = {dir, cap, 0, mt, NULL, NULL};
     hl_buf tab = {0}, k = {0}, b = {0};
     int n = 0, found = 0, rc;
     hl_meta m = meta_of(HL_PUBLIC, 1, cnode);
@@ -1489,7 +1489,10 @@ static int full_store_side(const char *dir, int mt, int go, int ready)
         return 8; /* a delete needs no new page once the freelist has room */
     if (write(ready, "f", 1) != 1 || read_byte(go)) /* the parent frees room */
         return 9;
-    if (hl_store_insert(s, hl_buf_view(&tab), cnode, &o0, 1, 0, NULL) != HL_OK)
+    /* Room again. A store with a cap (the C node's --map-size) that another
+     * process grew past it uses what is reserved but does not grow the file
+     * itself: still full, and still no signal. */
+    if (hl_store_insert(s, hl_buf_view(&tab), cnode, &o0, 1, 0, NULL) != (cap ? HL_EFULL : HL_OK))
         return 10;
     hl_buf_free(&tab);
     hl_buf_free(&k);
@@ -1520,7 +1523,7 @@ static void full_by_file(small_fs *fs, int mt)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0)
-        _exit(full_store_side(fs->dir, mt, go[0], ready[1]));
+        _exit(full_store_side(fs->dir, 0, mt, go[0], ready[1]));
     close(ready[1]);
     if (read(ready[0], &c, 1) == 1) {
         assert_int_equal(fill_with_file(fs->mnt, filler, sizeof filler), 0);
@@ -1547,9 +1550,9 @@ static void test_store_full_fs_multi_thread(void **state)
 }
 
 /* A second store (the NIF: multi_thread, no cap) fills the filesystem, far
- * past the first store's map; the first (the C node: WRITEMAP) then reads
- * the rows the other wrote (adopting the grown file) and its writes say
- * full. Once some room is freed, the first writes again. */
+ * past the first store's map and its cap (the C node's --map-size, 2 MiB);
+ * the first (the C node: WRITEMAP) then reads on (adopting the grown file)
+ * and its writes say full. Once some room is freed, the first writes again. */
 static void test_store_full_fs_by_other_store(void **state)
 {
     small_fs *fs = *state;
@@ -1564,7 +1567,7 @@ static void test_store_full_fs_by_other_store(void **state)
     pid_t first = fork();
     assert_true(first >= 0);
     if (first == 0)
-        _exit(full_store_side(fs->dir, 0, go[0], ready[1]));
+        _exit(full_store_side(fs->dir, (size_t)2 << 20, 0, go[0], ready[1]));
     close(ready[1]);
     assert_int_equal(read(ready[0], &c, 1), 1);
     pid_t other = fork();
