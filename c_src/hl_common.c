@@ -107,8 +107,10 @@ void hl_buf_free(hl_buf *b)
     b->len = b->cap = 0;
 }
 
-int hl_grow(void **arr, size_t *cap, size_t need, size_t elem, size_t first)
+int hl_grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first)
 {
+    void *arr;
+    memcpy(&arr, arrp, sizeof arr);
     if (need <= *cap)
         return HL_OK;
     size_t n = *cap ? *cap : (first ? first : 1);
@@ -119,10 +121,10 @@ int hl_grow(void **arr, size_t *cap, size_t need, size_t elem, size_t first)
     }
     if (elem && n > SIZE_MAX / elem)
         return HL_ENOMEM;
-    void *p = realloc(*arr, n * elem);
+    void *p = realloc(arr, n * elem);
     if (!p)
         return HL_ENOMEM;
-    *arr = p;
+    memcpy(arrp, &p, sizeof p);
     *cap = n;
     return HL_OK;
 }

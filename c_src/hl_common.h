@@ -68,14 +68,16 @@ int hl_buf_append_u32(hl_buf *b, uint32_t v);
 void hl_buf_free(hl_buf *b);
 
 /*
- * Make room for at least `need` elements of `elem` bytes in the array *arr
- * whose capacity is *cap, growing by doubling from `first`. On success *arr
- * and *cap may change (old pointers into the array are then invalid) and the
+ * Make room for at least `need` elements of `elem` bytes in an array whose
+ * capacity is *cap, growing by doubling from `first`. arrp is the address
+ * of the caller's pointer to the array (any T **: it is read and written
+ * with memcpy, so no cast to void ** is needed). On success the pointer and
+ * *cap may change (old pointers into the array are then invalid) and the
  * first *cap elements are usable, contents preserved; new ones are not
- * zeroed. HL_OK, or HL_ENOMEM with *arr and *cap unchanged. The caller owns
- * *arr and frees it with free().
+ * zeroed. HL_OK, or HL_ENOMEM with both unchanged. The caller owns the array
+ * and frees it with free().
  */
-int hl_grow(void **arr, size_t *cap, size_t need, size_t elem, size_t first);
+int hl_grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first);
 
 static inline hl_bytes hl_buf_view(const hl_buf *b)
 {

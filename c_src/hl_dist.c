@@ -337,7 +337,7 @@ hl_conn *hl_dist_conn_new(hl_dist *d, const char *node)
     c->pending = 1;
     c->last_recv = c->last_send = hl_dist_now_ms();
     if (hl_term_put_atom(&c->node, node, strlen(node)) ||
-        hl_grow((void **)&d->conns, &d->capconns, d->nconns + 1, sizeof *d->conns, 8)) {
+        hl_grow(&d->conns, &d->capconns, d->nconns + 1, sizeof *d->conns, 8)) {
         conn_free(c);
         return NULL;
     }

@@ -94,7 +94,7 @@ static int fresh_challenge(uint32_t *c)
 static hl_hs_io *hs_new(hl_dist *d, int fd, int outgoing)
 {
     hl_hs_io *h = calloc(1, sizeof *h);
-    if (!h || hl_grow((void **)&d->hss, &d->caphss, d->nhss + 1, sizeof *d->hss, 8)) {
+    if (!h || hl_grow(&d->hss, &d->caphss, d->nhss + 1, sizeof *d->hss, 8)) {
         free(h);
         return NULL;
     }

@@ -177,7 +177,7 @@ static int collect(void *ctx, hl_bytes name, const hl_meta *meta)
 {
     collect_ctx *c = ctx;
     (void)meta;
-    if (hl_grow((void **)&c->names, &c->cap, c->n + 1, sizeof *c->names, 16)) {
+    if (hl_grow(&c->names, &c->cap, c->n + 1, sizeof *c->names, 16)) {
         c->failed = 1;
         return HL_ENOMEM;
     }
@@ -195,7 +195,7 @@ static int enqueue(void *ctx, hl_bytes who, hl_bytes tab, hl_own_event_type type
     hl_dm *dm = ctx;
     if (dm->head == dm->n)
         dm->head = dm->n = 0; /* drained: start again at the front */
-    if (hl_grow((void **)&dm->q, &dm->cap, dm->n + 1, sizeof *dm->q, 64))
+    if (hl_grow(&dm->q, &dm->cap, dm->n + 1, sizeof *dm->q, 64))
         return HL_ENOMEM;
     pending p = {{0}, {0}, type};
     if (hl_buf_append(&p.tab, tab.data, tab.len) || hl_buf_append(&p.who, who.data, who.len)) {

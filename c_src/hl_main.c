@@ -47,7 +47,7 @@ static void usage(FILE *f)
                "  --listen ADDR        IPv4 address to listen on (default 127.0.0.1)\n"
                "  --port PORT          distribution port (default: any free port)\n"
                "  --sync MODE          none (default) or commit: fsync every commit\n"
-               "  --map-size BYTES     LMDB map size (default 64 GiB, sparse)\n"
+               "  --map-size BYTES     the most this node grows the store to (default 64 GiB)\n"
                "  --net-ticktime SECS  drop peers silent this long (default 60)\n"
                "  --verbose            log refused requests and connection events\n"
                "  --default-dir        print the default store directory for --name, exit\n"

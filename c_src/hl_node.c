@@ -71,7 +71,7 @@ static void park_free(parked *p)
 
 static int park(hl_node *n, hl_bytes caller, hl_bytes tag, hl_bytes request, uint64_t id)
 {
-    if (hl_grow((void **)&n->parked, &n->capparked, n->nparked + 1, sizeof *n->parked, 8))
+    if (hl_grow(&n->parked, &n->capparked, n->nparked + 1, sizeof *n->parked, 8))
         return HL_ENOMEM;
     parked p = {id, {0}, {0}, {0}};
     if (hl_buf_append(&p.caller, caller.data, caller.len) ||

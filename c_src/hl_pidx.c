@@ -75,7 +75,7 @@ int hl_pidx_link(hl_pidx *x, hl_bytes pid, hl_bytes tab)
         return HL_OK;
     int fresh = !hl_bmap_get(&x->pids, pid, &li);
     if (fresh) {
-        if (hl_grow((void **)&x->lists, &x->cap, x->n + 1, sizeof *x->lists, 16))
+        if (hl_grow(&x->lists, &x->cap, x->n + 1, sizeof *x->lists, 16))
             return HL_ENOMEM;
         plist p = {{0}, NULL, 0, 0};
         if (hl_buf_append(&p.pid, pid.data, pid.len))
@@ -89,7 +89,7 @@ int hl_pidx_link(hl_pidx *x, hl_bytes pid, hl_bytes tab)
     }
     plist *p = &x->lists[li];
     hl_buf t = {0};
-    int rc = hl_grow((void **)&p->tabs, &p->cap, p->n + 1, sizeof *p->tabs, 4);
+    int rc = hl_grow(&p->tabs, &p->cap, p->n + 1, sizeof *p->tabs, 4);
     if (!rc)
         rc = hl_buf_append(&t, tab.data, tab.len);
     if (!rc)

@@ -24,7 +24,7 @@ void hl_args_free(hl_args *a)
 
 static hl_buf *arena_new(hl_args *a)
 {
-    if (hl_grow((void **)&a->bufs, &a->cap, a->n + 1, sizeof *a->bufs, 8))
+    if (hl_grow(&a->bufs, &a->cap, a->n + 1, sizeof *a->bufs, 8))
         return NULL;
     a->bufs[a->n] = (hl_buf){0};
     return &a->bufs[a->n++];

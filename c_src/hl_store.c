@@ -18,6 +18,15 @@
  *    that transaction.
  *  - A transaction that began before a handle was opened cannot use it
  *    (mdb_dbi_flags says EINVAL): the operation restarts with a new one.
+ *  - Nor may it open one: mdb_dbi_open puts a new handle in the slot after
+ *    the last one *the transaction* knows, which may be the slot of a handle
+ *    published since (by another thread); the other table's slot is then
+ *    overwritten (its sequence bumped, so writes through it fail with
+ *    MDB_BAD_DBI, or go to the wrong table). So the store counts
+ *    publications (`epoch`), and a transaction opens a handle only if none
+ *    happened since it began; else the operation restarts, and its next
+ *    begin holds `open` from before the transaction starts (`escalate`), so
+ *    that none can happen.
  *  - Closing a handle (mdb_drop(.., 1), mdb_dbi_close) is unsafe while any
  *    other transaction of the process runs: drops, the sweep of stale handles
  *    and adopting a grown map take the `use` lock exclusively; every other
@@ -29,7 +38,9 @@
  *
  * Table-level operations (create, drop, meta, the table walk) are in
  * hl_store_tables.c, row operations in hl_store_rows.c; both go through the
- * frame kept here.
+ * frame kept here, and retry a whole operation through hl_store_again when
+ * the map must grow (MDB_MAP_FULL) or a handle changed under it. Opening
+ * the environment and reserving the data file are in hl_store_env.c.
  *
  * Limits: the number of tables is not limited, but one process keeps at most
  * HL_STORE_MAX_HANDLES handles open; a process that uses more tables than
@@ -46,49 +57,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 
-#define DEFAULT_MAP_SIZE ((size_t)64 << 30)
 #define MAX_ATTEMPTS 4
+/* Growing the map is progress: each attempt reserves more of the file. */
+#define MAX_GROWS 32
 /* Reset read transactions kept for reuse (each keeps a reader slot): enough
  * for the schedulers of a BEAM reading at once. LMDB's reader table (126 by
  * default) is raised so that many VMs on one host fit; if it fills anyway,
  * pools are drained and dead processes' slots freed (RETRY_READERS). */
 #define HL_STR_(x) #x
 #define HL_STR(x) HL_STR_(x)
-#define READ_POOL 16
-#define MAX_READERS 1024
-
-struct hl_store {
-    MDB_env *env;
-    MDB_dbi meta;
-    char *dir;
-    void (*log)(void *ctx, const char *msg);
-    void *log_ctx;
-    int mt;
-    pthread_rwlock_t use;
-    pthread_mutex_t open;
-    pthread_mutex_t cache_lock;
-    pthread_mutex_t pool_lock;
-    hl_store_dbis dbis;
-    MDB_txn *pool[READ_POOL];
-    int pooled;
-};
-
-void hl_store_log(hl_store *s, const char *what, int rc)
-{
-    if (s->log) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "hl_store %s: %s: %s", s->dir, what, mdb_strerror(rc));
-        s->log(s->log_ctx, msg);
-    }
-}
+#define READ_POOL HL_STORE_READ_POOL
 
 /* An LMDB (or errno) code as an hl_err; unexpected ones are logged. */
 int hl_store_mdb_err(hl_store *s, int rc, const char *what)
 {
-    if (rc == MDB_MAP_FULL)
+    if (rc == MDB_MAP_FULL || rc == ENOSPC)
         return HL_EFULL;
     if (rc == ENOMEM)
         return HL_ENOMEM;
@@ -96,8 +80,25 @@ int hl_store_mdb_err(hl_store *s, int rc, const char *what)
     return HL_ESTORE;
 }
 
+int hl_store_op_err(hl_store_op *op, int rc, const char *what)
+{
+    if (rc == MDB_MAP_FULL) {
+        op->retry = RETRY_GROW;
+        return HL_EFULL;
+    }
+    if (rc == MDB_BAD_DBI) {
+        op->retry = RETRY_STALE;
+        return HL_ESTORE;
+    }
+    return hl_store_mdb_err(op->s, rc, what);
+}
+
 /* Set by hl_store_no_wait: this thread must not wait for the store's locks. */
 static _Thread_local int no_wait;
+/* Set when this thread's last operation met a handle published after its
+ * transaction began (RETRY_STALE): its next begin holds the `open` lock from
+ * before the transaction starts, so no handle can be published in between. */
+static _Thread_local int escalate;
 
 void hl_store_no_wait(int on)
 {
@@ -160,11 +161,10 @@ int hl_store_repair(hl_store *s, int why)
 {
     if (use_lock(s, 1))
         return HL_EWOULDBLOCK;
-    if (why == RETRY_MAP) {
-        /* Another process grew the map: adopt its size. */
-        int rc = mdb_env_set_mapsize(s->env, 0);
-        if (rc)
-            hl_store_log(s, "adopt map size", rc);
+    int rc = HL_OK;
+    if (why == RETRY_MAP || why == RETRY_GROW) {
+        /* Another process used pages past our map, or we need more. */
+        rc = hl_store_reserve(s, why);
     } else if (why == RETRY_FULL) {
         /* Out of handle slots: close every cached handle; live tables'
          * handles are reopened on next use. */
@@ -172,6 +172,7 @@ int hl_store_repair(hl_store *s, int why)
             if (s->dbis.ids[i])
                 mdb_dbi_close(s->env, s->dbis.dbis[i]);
         hl_store_dbis_free(&s->dbis);
+        __atomic_add_fetch(&s->epoch, 1, __ATOMIC_RELEASE);
     } else if (why == RETRY_READERS) {
         /* Reader table full: give back this process's idle slots and free
          * those of processes that died (a crashed VM's pooled reads). */
@@ -180,12 +181,12 @@ int hl_store_repair(hl_store *s, int why)
         while (s->pooled > 0)
             mdb_txn_abort(s->pool[--s->pooled]);
         mutex_unlock(s, &s->pool_lock);
-        int rc = mdb_reader_check(s->env, &dead);
-        if (rc)
-            hl_store_log(s, "reader check", rc);
+        int mrc = mdb_reader_check(s->env, &dead);
+        if (mrc)
+            hl_store_log(s, "reader check", mrc);
     }
     use_unlock(s);
-    return HL_OK;
+    return why == RETRY_GROW && rc != HL_OK ? HL_EFULL : HL_OK;
 }
 
 /* Read the meta of `name` in op->txn. HL_ENOTABLE when absent. */
@@ -198,7 +199,7 @@ int hl_store_op_meta(hl_store_op *op, hl_bytes name)
     if (rc == MDB_NOTFOUND)
         return HL_ENOTABLE;
     if (rc)
-        return hl_store_mdb_err(op->s, rc, "read meta");
+        return hl_store_op_err(op, rc, "read meta");
     rc =
         hl_store_meta_decode(op->meta_val.mv_data, op->meta_val.mv_size, &op->meta, &op->long_name);
     if (rc) {
@@ -211,46 +212,101 @@ int hl_store_op_meta(hl_store_op *op, hl_bytes name)
     return HL_OK;
 }
 
-/* Open "t<dbid>" in op->txn (flags: 0 or MDB_CREATE), s->open already held.
- * On success op->opened is set and s->open stays held until op_end; on
- * failure it is released. */
+/* Take the `open` lock for op. A write holds LMDB's writer lock already, and
+ * an escalated begin (op_try) takes `open` before that lock: so a write only
+ * tries, and when busy asks for an escalated attempt (RETRY_STALE) instead
+ * of waiting in the opposite order. */
+static int op_hold_open(hl_store_op *op)
+{
+    if (op->held)
+        return HL_OK;
+    if (op->s->mt && op->mode != HL_OP_READ) {
+        if (pthread_mutex_trylock(&op->s->open))
+            return RETRY_STALE;
+    } else {
+        int rc = open_lock(op->s);
+        if (rc)
+            return rc;
+    }
+    op->held = 1;
+    return HL_OK;
+}
+
+static void op_release_open(hl_store_op *op)
+{
+    if (op->held) {
+        mutex_unlock(op->s, &op->s->open);
+        op->held = 0;
+    }
+}
+
+/* Open "t<dbid>" in op->txn (flags: 0 or MDB_CREATE), `open` held. On
+ * success op->opened is set and `open` stays held until op_end; on failure
+ * it is released. */
 static int dbi_open_locked(hl_store_op *op, uint64_t dbid, unsigned flags)
 {
-    hl_store *s = op->s;
     char dbname[32];
+    if (op->s->mt && op->epoch != __atomic_load_n(&op->s->epoch, __ATOMIC_ACQUIRE)) {
+        op_release_open(op);
+        return RETRY_STALE;
+    }
     snprintf(dbname, sizeof dbname, "t%" PRIu64, dbid);
     int rc = mdb_dbi_open(op->txn, dbname, flags, &op->dbi);
     if (rc) {
-        mutex_unlock(s, &s->open);
-        return rc == MDB_DBS_FULL ? RETRY_FULL : hl_store_mdb_err(s, rc, "open table db");
+        op_release_open(op);
+        return rc == MDB_DBS_FULL ? RETRY_FULL : hl_store_op_err(op, rc, "open table db");
     }
     op->opened = 1;
     op->dbid = dbid;
     return HL_OK;
 }
 
-/* Find the handle of the table whose meta op->meta holds. */
+/* Find the handle of the table whose meta op->meta holds. A cached handle
+ * published after op->txn began is unusable in it (RETRY_STALE); under an
+ * escalated begin none can be. */
 static int dbi_get(hl_store_op *op)
 {
     hl_store *s = op->s;
     unsigned flags;
-    if (!cache_get(s, op->meta.dbid, &op->dbi)) {
-        /* Re-check under `open`: another thread may have just opened it. */
-        int rc = open_lock(s);
-        if (rc)
-            return rc;
-        if (!cache_get(s, op->meta.dbid, &op->dbi))
-            return dbi_open_locked(op, op->meta.dbid, 0);
-        mutex_unlock(s, &s->open);
-    }
     op->dbid = op->meta.dbid;
+    if (cache_get(s, op->dbid, &op->dbi)) {
+        if (mdb_dbi_flags(op->txn, op->dbi, &flags) == 0) {
+            op_release_open(op);
+            return HL_OK;
+        }
+        if (!op->escalated) {
+            op_release_open(op);
+            return RETRY_STALE;
+        }
+        /* Nothing was published since this txn began, so the cached handle
+         * is dead, not new: forget it and open the table afresh. */
+        hl_store_forget_dbi(s, op->dbid);
+    }
+    /* Re-check under `open`: another thread may have just opened it. */
+    int rc = op_hold_open(op);
+    if (rc)
+        return rc;
+    if (!cache_get(s, op->dbid, &op->dbi))
+        return dbi_open_locked(op, op->dbid, 0);
+    op_release_open(op);
     return mdb_dbi_flags(op->txn, op->dbi, &flags) ? RETRY_STALE : HL_OK;
 }
 
 int hl_store_op_create_dbi(hl_store_op *op, uint64_t dbid)
 {
-    int rc = open_lock(op->s);
-    return rc ? rc : dbi_open_locked(op, dbid, MDB_CREATE);
+    int rc = op_hold_open(op);
+    if (rc == RETRY_STALE) {
+        op->retry = RETRY_STALE;
+        return HL_ESTORE;
+    }
+    if (rc)
+        return rc;
+    rc = dbi_open_locked(op, dbid, MDB_CREATE);
+    if (rc == RETRY_FULL || rc == RETRY_STALE) {
+        op->retry = rc;
+        return rc == RETRY_FULL ? HL_EFULL : HL_ESTORE;
+    }
+    return rc;
 }
 
 void hl_store_forget_dbi(hl_store *s, uint64_t dbid)
@@ -300,11 +356,17 @@ static void read_end(hl_store *s, MDB_txn *txn)
         mdb_txn_abort(txn);
 }
 
-/* One attempt of op_begin; > 0 means "repair (maybe) and try again". */
-static int op_try(hl_store_op *op, hl_bytes name, int needs)
+/* One attempt of op_begin; > 0 means "repair (maybe) and try again". With
+ * hold, `open` is taken before the transaction begins (see `escalate`). */
+static int op_try(hl_store_op *op, hl_bytes name, int needs, int hold)
 {
-    int rc = op->mode == HL_OP_READ ? read_begin(op->s, &op->txn)
-                                    : mdb_txn_begin(op->s->env, NULL, 0, &op->txn);
+    int rc = hold ? open_lock(op->s) : HL_OK;
+    if (rc)
+        return rc;
+    op->held = op->escalated = hold && op->s->mt;
+    op->epoch = __atomic_load_n(&op->s->epoch, __ATOMIC_ACQUIRE);
+    rc = op->mode == HL_OP_READ ? read_begin(op->s, &op->txn)
+                                : mdb_txn_begin(op->s->env, NULL, 0, &op->txn);
     if (rc) {
         op->txn = NULL;
         if (rc == MDB_MAP_RESIZED)
@@ -315,6 +377,8 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs)
         rc = hl_store_op_meta(op, name);
     if (!rc && (needs & HL_OPF_DBI))
         rc = dbi_get(op);
+    if (!op->opened)
+        op_release_open(op);
     return rc;
 }
 
@@ -322,23 +386,34 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs)
  * and handle. On failure everything is released and op_end is not needed. */
 int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int needs)
 {
-    int rc = HL_OK, retry = 0;
+    int rc = HL_OK, retry = 0, hold = escalate;
+    memset(op, 0, sizeof *op);
+    escalate = 0;
     if ((needs & HL_OPF_META) && name.len == 0)
         return HL_EBADARG;
+    if (mode != HL_OP_READ && use_lock(s, 0) == HL_OK) {
+        /* Reserve more of the file before LMDB runs out of map. */
+        int near = hl_store_near_full(s);
+        use_unlock(s);
+        if (near)
+            (void)hl_store_repair(s, RETRY_GROW);
+    }
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         memset(op, 0, sizeof *op);
         op->s = s;
         op->mode = mode;
         if (use_lock(s, mode == HL_OP_EXCL))
             return HL_EWOULDBLOCK;
-        rc = op_try(op, name, needs);
+        rc = op_try(op, name, needs, hold);
         if (rc == HL_OK)
             return HL_OK;
         retry = rc > 0 ? rc : 0;
         op_end_txn(op, &rc);
         use_unlock(s);
+        memset(op, 0, sizeof *op);
         if (!retry)
             return rc;
+        hold |= retry == RETRY_STALE; /* once escalated, stays so */
         if (hl_store_repair(s, retry))
             return HL_EWOULDBLOCK;
     }
@@ -369,19 +444,19 @@ static void op_end_txn(hl_store_op *op, int *rc)
         int cr = mdb_txn_commit(op->txn);
         committed = cr == 0;
         if (cr && *rc == HL_OK)
-            *rc = hl_store_mdb_err(s, cr, "commit");
+            *rc = hl_store_op_err(op, cr, "commit");
     }
     op->txn = NULL;
-    if (op->opened) {
-        if (committed && !op->dropped) {
-            mutex_lock(s, &s->cache_lock);
-            if (hl_store_dbis_put(&s->dbis, op->dbid, op->dbi) != HL_OK)
-                hl_store_log(s, "cache table handle", ENOMEM);
-            mutex_unlock(s, &s->cache_lock);
-        }
-        mutex_unlock(s, &s->open);
-        op->opened = 0;
+    if (op->opened && committed && !op->dropped) {
+        mutex_lock(s, &s->cache_lock);
+        if (hl_store_dbis_put(&s->dbis, op->dbid, op->dbi) != HL_OK)
+            hl_store_log(s, "cache table handle", ENOMEM);
+        mutex_unlock(s, &s->cache_lock);
     }
+    if (op->opened || op->dropped) /* published, or a slot closed or freed */
+        __atomic_add_fetch(&s->epoch, 1, __ATOMIC_RELEASE);
+    op->opened = 0;
+    op_release_open(op);
 }
 
 int hl_store_op_end(hl_store_op *op, int rc)
@@ -391,198 +466,31 @@ int hl_store_op_end(hl_store_op *op, int rc)
     return rc;
 }
 
-/* --- environment --------------------------------------------------------- */
-
-/* The map size to ask for. With MDB_WRITEMAP LMDB writes through the map,
- * and a write to a page the filesystem has no room for is a SIGBUS, not an
- * error: so the map is clamped to the room left (free space plus what the
- * data file already holds), and LMDB reports MDB_MAP_FULL first. */
-static size_t map_size_for(const char *dir, size_t want, int writemap)
+int hl_store_again(hl_store_op *op, int *rc, int *attempt)
 {
-    struct statvfs fs;
-    struct stat st;
-    char path[4096];
-    if (!writemap || statvfs(dir, &fs))
-        return want;
-    uint64_t room = (uint64_t)fs.f_bavail * fs.f_frsize;
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    if (stat(path, &st) == 0)
-        room += (uint64_t)st.st_blocks * 512;
-    room &= ~(uint64_t)0xFFFF; /* a whole number of pages of any size */
-    return room < want ? (size_t)room : want;
-}
-
-/* Rows are the application's data: only this user may read them. The
- * directory is created 0700 (or narrowed to it); one that other users may
- * write is refused (EPERM) rather than narrowed, since someone else may have
- * planted files in it. Returns 0 or an errno, with *what saying which step. */
-static int private_dir(const char *dir, const char **what)
-{
-    struct stat st;
-    *what = "mkdir";
-    if (mkdir(dir, 0700) && errno != EEXIST)
-        return errno;
-    *what = "stat";
-    if (stat(dir, &st))
-        return errno;
-    *what = "check directory";
-    if (!S_ISDIR(st.st_mode))
-        return ENOTDIR;
-    if (st.st_mode & (S_IWGRP | S_IWOTH))
-        return EPERM;
-    *what = "chmod directory";
-    if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700))
-        return errno;
-    return 0;
-}
-
-/* data.mdb and lock.mdb 0600, whatever umask or an older version made. */
-static int private_files(const char *dir)
-{
-    static const char *const names[] = {"data.mdb", "lock.mdb"};
-    char path[4096];
-    struct stat st;
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (stat(path, &st))
-            return errno == ENOENT ? 0 : errno;
-        if ((st.st_mode & 07777) != 0600 && chmod(path, 0600))
-            return errno;
+    int why = op->retry;
+    if (!why || *rc == HL_OK)
+        return 0;
+    op->retry = 0;
+    if (++*attempt >= (why == RETRY_GROW ? MAX_GROWS : MAX_ATTEMPTS)) {
+        if (why == RETRY_FULL)
+            hl_store_log(op->s, "too many tables (limit " HL_STR(HL_STORE_MAX_HANDLES) ")",
+                         MDB_DBS_FULL);
+        else if (why == RETRY_STALE)
+            hl_store_log(op->s, "retries", MDB_BAD_DBI);
+        return 0;
     }
-    return 0;
-}
-
-/* MDB_WRITEMAP makes commits several times faster on tmpfs (no pwrite per
- * dirty page) but turns a full filesystem into a SIGBUS. It is used only by
- * a single-threaded, non-syncing store, i.e. the C node on tmpfs; never with
- * multi_thread (the NIF), because a signal there would kill the BEAM VM. */
-static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
-{
-    int writemap = !o->sync && !o->multi_thread;
-    unsigned flags =
-        MDB_NOTLS | (o->sync ? 0 : MDB_NOSYNC | MDB_NOMETASYNC) | (writemap ? MDB_WRITEMAP : 0);
-    size_t map = map_size_for(s->dir, o->map_size ? o->map_size : DEFAULT_MAP_SIZE, writemap);
-    int dead = 0, rc;
-    MDB_txn *txn = NULL;
-    if ((*what = "env_create", rc = mdb_env_create(&s->env)))
-        return rc;
-    if ((*what = "set_mapsize", rc = mdb_env_set_mapsize(s->env, map)))
-        return rc;
-    if ((*what = "set_maxdbs", rc = mdb_env_set_maxdbs(s->env, HL_STORE_MAX_HANDLES + 1)))
-        return rc;
-    /* Every VM on the host pools reads; the first opener sizes the table. */
-    if ((*what = "set_maxreaders", rc = mdb_env_set_maxreaders(s->env, MAX_READERS)))
-        return rc;
-    if ((*what = "env_open", rc = mdb_env_open(s->env, s->dir, flags, 0600)))
-        return rc;
-    /* Files made before this rule (or by a looser umask) are narrowed too. */
-    if ((*what = "chmod store files", rc = private_files(s->dir)))
-        return rc;
-    /* Free reader slots left by processes that crashed mid-read. */
-    if ((*what = "reader_check", rc = mdb_reader_check(s->env, &dead)))
-        return rc;
-    if ((*what = "txn_begin", rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
-        return rc;
-    if ((*what = "open meta db", rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta))) {
-        mdb_txn_abort(txn);
-        return rc;
+    int r = hl_store_repair(op->s, why);
+    if (r) {
+        *rc = r;
+        return 0;
     }
-    *what = "commit";
-    return mdb_txn_commit(txn);
-}
-
-static int init_locks(hl_store *s)
-{
-    pthread_rwlockattr_t a;
-    if (pthread_rwlockattr_init(&a))
-        return -1;
-    /* Writers first: a drop must not starve behind a stream of readers. */
-    (void)pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    int rc = pthread_rwlock_init(&s->use, &a);
-    (void)pthread_rwlockattr_destroy(&a);
-    if (rc)
-        return -1;
-    if (pthread_mutex_init(&s->open, NULL)) {
-        pthread_rwlock_destroy(&s->use);
-        return -1;
+    if (why == RETRY_STALE) {
+        /* MDB_BAD_DBI: the next attempt holds `open` from its begin and,
+         * if the handle is still refused, opens the table afresh. */
+        escalate = 1;
+        if (op->dbid)
+            hl_store_forget_dbi(op->s, op->dbid);
     }
-    if (pthread_mutex_init(&s->cache_lock, NULL)) {
-        pthread_mutex_destroy(&s->open);
-        pthread_rwlock_destroy(&s->use);
-        return -1;
-    }
-    if (pthread_mutex_init(&s->pool_lock, NULL)) {
-        pthread_mutex_destroy(&s->cache_lock);
-        pthread_mutex_destroy(&s->open);
-        pthread_rwlock_destroy(&s->use);
-        return -1;
-    }
-    s->mt = 1;
-    return 0;
-}
-
-int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t errlen)
-{
-    int rc = HL_ENOMEM;
-    const char *what = "allocate";
-    int mrc = ENOMEM;
-    *out = NULL;
-    hl_store *s = calloc(1, sizeof *s);
-    if (!s || !(s->dir = strdup(opts->dir)))
-        goto fail;
-    s->log = opts->log;
-    s->log_ctx = opts->log_ctx;
-    if ((mrc = private_dir(s->dir, &what)) != 0) {
-        rc = HL_ESTORE;
-        goto fail;
-    }
-    if ((mrc = open_env(s, opts, &what)) != 0) {
-        rc = mrc == ENOMEM ? HL_ENOMEM : HL_ESTORE;
-        goto fail;
-    }
-    if (opts->multi_thread && init_locks(s)) {
-        what = "init locks";
-        goto fail;
-    }
-    *out = s;
-    return HL_OK;
-fail:
-    if (err && errlen)
-        snprintf(err, errlen, "cannot open store %s: %s: %s", opts->dir, what,
-                 mrc == EPERM ? "writable by other users" : mdb_strerror(mrc));
-    if (s && s->env)
-        mdb_env_close(s->env);
-    if (s)
-        free(s->dir);
-    free(s);
-    return rc;
-}
-
-void hl_store_close(hl_store *s)
-{
-    if (!s)
-        return;
-    while (s->pooled > 0)
-        mdb_txn_abort(s->pool[--s->pooled]);
-    mdb_env_close(s->env); /* also closes every handle */
-    hl_store_dbis_free(&s->dbis);
-    if (s->mt) {
-        pthread_mutex_destroy(&s->pool_lock);
-        pthread_mutex_destroy(&s->cache_lock);
-        pthread_mutex_destroy(&s->open);
-        pthread_rwlock_destroy(&s->use);
-    }
-    free(s->dir);
-    free(s);
-}
-
-const char *hl_store_dir(const hl_store *s)
-{
-    return s->dir;
-}
-
-void hl_meta_free(hl_meta *m)
-{
-    free(m->blob_);
-    memset(m, 0, sizeof *m);
+    return 1;
 }

@@ -26,7 +26,11 @@
  *
  * Every function returns HL_OK or a negative hl_err; HL_ESTORE means LMDB
  * failed in a way the caller cannot fix (the detail goes to the store's log
- * callback, if any).
+ * callback, if any). Any function that writes may return HL_EFULL: the
+ * filesystem has no room for the data file to grow (or this store's cap,
+ * opts.map_size, is reached). It is always an error, never a signal: LMDB
+ * only ever touches pages of data.mdb reserved beforehand (hl_store_env.c).
+ * Reads go on when the store is full.
  */
 #ifndef HL_STORE_H
 #define HL_STORE_H
@@ -55,10 +59,10 @@ typedef struct {
 void hl_meta_free(hl_meta *m);
 
 typedef struct {
-    const char *dir;                         /* created if missing (one level) */
-    size_t map_size;                         /* bytes; 0 means the default (64 GiB, sparse) */
-    int sync;                                /* 0: no fsync (tmpfs speed); 1: fsync on commit */
-    int multi_thread;                        /* 1 when several threads use the store (the NIF) */
+    const char *dir;  /* created if missing (one level) */
+    size_t map_size;  /* the most this process grows data.mdb to (bytes; 0: 64 GiB) */
+    int sync;         /* 0: no fsync (tmpfs speed); 1: fsync on commit */
+    int multi_thread; /* 1 when several threads use the store (the NIF) */
     void (*log)(void *ctx, const char *msg); /* may be NULL */
     void *log_ctx;
 } hl_store_opts;
@@ -66,7 +70,8 @@ typedef struct {
 typedef struct hl_store hl_store;
 
 /* Open (or create) the environment in opts->dir. On failure returns a
- * negative code and writes a one-line reason into err (size errlen). */
+ * negative code (HL_EFULL: no room even to start) and writes a one-line
+ * reason into err (size errlen). */
 int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t errlen);
 /* Close; safe with NULL. Pending read snapshots must be finished first. */
 void hl_store_close(hl_store *s);

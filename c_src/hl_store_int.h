@@ -1,6 +1,6 @@
 /*
  * hl_store_int.h: internals shared by the store's files (hl_store.c,
- * hl_store_tables.c, hl_store_rows.c, hl_store_meta.c), and
+ * hl_store_env.c, hl_store_tables.c, hl_store_rows.c, hl_store_meta.c), and
  * exposed to test/c/test_store.c. Not part of the store's contract.
  *
  * hl_store_meta.c holds the pure pieces of the store: the versioned binary
@@ -14,6 +14,7 @@
 #include "hl_store.h"
 
 #include <lmdb.h>
+#include <pthread.h>
 
 /* Length of a hashed LMDB key: 0xFF, then the 128-bit hash. Canonical terms
  * start with a tag byte (70..120), so a hashed key never equals an inline
@@ -51,6 +52,34 @@ int hl_store_dbis_put(hl_store_dbis *c, uint64_t dbid, MDB_dbi dbi);
 void hl_store_dbis_remove(hl_store_dbis *c, uint64_t dbid);
 void hl_store_dbis_free(hl_store_dbis *c);
 
+/* --- the store itself (shared by hl_store.c and hl_store_env.c) ------- */
+
+/* Reset read transactions kept for reuse (each keeps a reader slot): enough
+ * for the schedulers of a BEAM reading at once. */
+#define HL_STORE_READ_POOL 16
+
+struct hl_store {
+    MDB_env *env;
+    MDB_dbi meta;
+    char *dir;
+    void (*log)(void *ctx, const char *msg);
+    void *log_ctx;
+    int mt;
+    int fd;        /* our own descriptor of data.mdb: flock and fallocate */
+    size_t cap;    /* this store grows the file no further (opts->map_size) */
+    size_t mapped; /* LMDB's map size = the bytes of data.mdb reserved */
+    /* Bumped (under `open`) whenever a handle is published or closed: a
+     * transaction that began before may not open one (see dbi_open_locked). */
+    unsigned long epoch;
+    pthread_rwlock_t use;
+    pthread_mutex_t open;
+    pthread_mutex_t cache_lock;
+    pthread_mutex_t pool_lock;
+    hl_store_dbis dbis;
+    MDB_txn *pool[HL_STORE_READ_POOL];
+    int pooled;
+};
+
 /* --- the transaction frame (hl_store.c), used by hl_store_rows.c -------- */
 
 enum { HL_OP_READ = 0, HL_OP_WRITE = 1, HL_OP_EXCL = 2 }; /* EXCL: write, alone */
@@ -60,9 +89,13 @@ typedef struct {
     hl_store *s;
     int mode;
     MDB_txn *txn;
-    int dirty;   /* something was written: abort if the operation fails */
-    int opened;  /* this txn opened `dbi` (and holds the store's open lock) */
-    int dropped; /* mdb_drop(.., 1) closed `dbi` */
+    int dirty;           /* something was written: abort if the operation fails */
+    int opened;          /* this txn opened `dbi` (and holds the store's open lock) */
+    int held;            /* holds the store's open lock (opened, or escalated begin) */
+    int escalated;       /* held `open` from before txn began: no handle is newer */
+    int dropped;         /* mdb_drop(.., 1) closed `dbi` */
+    int retry;           /* RETRY_* the whole operation asks for (hl_store_again) */
+    unsigned long epoch; /* the store's epoch before txn began */
     uint64_t dbid;
     MDB_dbi dbi;
     MDB_val meta_val; /* the raw meta value, in txn memory */
@@ -77,18 +110,29 @@ int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int
 /* Commit (or abort, if op->dirty and rc != HL_OK), unlock; returns rc or the
  * commit's error. */
 int hl_store_op_end(hl_store_op *op, int rc);
-/* An LMDB code as an hl_err (MAP_FULL -> HL_EFULL); others are logged. */
+/* After one attempt of a whole operation (op_begin .. op_end): when the
+ * attempt failed for a reason a new attempt can cure (op->retry: the map
+ * must grow, a handle changed under it), repair and return 1; else return 0
+ * with *rc final (HL_EFULL when the file cannot grow). *attempt counts. */
+int hl_store_again(hl_store_op *op, int *rc, int *attempt);
+/* An LMDB code as an hl_err (MAP_FULL and ENOSPC -> HL_EFULL); others are
+ * logged. */
 int hl_store_mdb_err(hl_store *s, int rc, const char *what);
+/* The same inside an operation, which also records in op->retry whether a
+ * new attempt can cure it (MDB_MAP_FULL: grow the file; MDB_BAD_DBI: fresh
+ * transaction and handle). Such codes are not logged unless final. */
+int hl_store_op_err(hl_store_op *op, int rc, const char *what);
 /* Log "what: LMDB's message for rc" through the store's log callback. */
 void hl_store_log(hl_store *s, const char *what, int rc);
 
 /* Internal retry reasons, > 0, never returned past the store. */
-enum { RETRY_STALE = 1, RETRY_FULL = 2, RETRY_MAP = 3, RETRY_READERS = 4 };
+enum { RETRY_STALE = 1, RETRY_FULL = 2, RETRY_MAP = 3, RETRY_READERS = 4, RETRY_GROW = 5 };
 /* One process keeps at most this many LMDB handles open. */
 #define HL_STORE_MAX_HANDLES 4096
 
 /* Repairs that need no transaction of this process to be running (why is a
- * RETRY_* reason). HL_OK, or HL_EWOULDBLOCK (nothing done). */
+ * RETRY_* reason). HL_OK; HL_EWOULDBLOCK (nothing done); for RETRY_GROW,
+ * HL_EFULL when data.mdb cannot grow (filesystem full, or the cap). */
 int hl_store_repair(hl_store *s, int why);
 /* Read the meta of `name` in op->txn into op->meta (views into the txn).
  * HL_OK, HL_ENOTABLE, HL_ECOLLISION, HL_ESTORE. */
@@ -101,5 +145,15 @@ int hl_store_op_create_dbi(hl_store_op *op, uint64_t dbid);
 void hl_store_forget_dbi(hl_store *s, uint64_t dbid);
 /* The handle of the meta database. */
 MDB_dbi hl_store_meta_dbi(const hl_store *s);
+
+/* --- the reserved data file (hl_store_env.c) ----------------------------
+ * Called with no transaction of this process running (the `use` lock held
+ * exclusively). RETRY_MAP: map what others reserved (never less than the
+ * file). RETRY_GROW: reserve more of data.mdb (posix_fallocate) and map it;
+ * HL_EFULL when that is impossible. HL_OK otherwise. */
+int hl_store_reserve(hl_store *s, int why);
+/* Is the used part of the map within a margin of its end? (A hint, read
+ * without a transaction: a write grows the reservation first.) */
+int hl_store_near_full(hl_store *s);
 
 #endif

@@ -57,7 +57,7 @@ static int row_get(hl_store_op *op, hl_bytes key, int *found, MDB_val *v)
     if (rc == MDB_NOTFOUND)
         return HL_OK;
     if (rc)
-        return hl_store_mdb_err(op->s, rc, "get");
+        return hl_store_op_err(op, rc, "get");
     rc = hashed ? row_check(op, key, v) : HL_OK;
     *found = rc == HL_OK;
     return rc;
@@ -80,7 +80,7 @@ static int row_put(hl_store_op *op, hl_bytes key, hl_bytes obj)
     /* Reserve the value in place and write it there: no staging copy. */
     int rc = mdb_put(op->txn, op->dbi, &k, &v, MDB_RESERVE);
     if (rc)
-        return hl_store_mdb_err(op->s, rc, "put");
+        return hl_store_op_err(op, rc, "put");
     unsigned char *p = v.mv_data;
     p[0] = HL_TAG_VERSION;
     memcpy(p + 1, obj.data, obj.len);
@@ -108,36 +108,48 @@ static int any_exists(hl_store_op *op, const hl_bytes *objs, size_t n, int *exis
 /* Keys repeated within one call: objects are written in order, so the last
  * one wins, as in ETS. With only_new, only rows already in the table count
  * as existing (ets:insert_new(T, [{a,1},{a,2}]) on an empty table is true). */
-int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes *objs, size_t n,
-                    int only_new, int *inserted)
+static int insert_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes caller,
+                      const hl_bytes *objs, size_t n, int only_new, int *inserted)
 {
-    hl_store_op op;
     int exists = 0;
     if (inserted)
         *inserted = 0;
-    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META | HL_OPF_DBI);
+    int rc = hl_store_op_begin(op, s, HL_OP_WRITE, name, HL_OPF_META | HL_OPF_DBI);
     if (rc)
         return rc;
-    if (!hl_owner_may_write(&op.meta.own, op.meta.access, caller))
+    if (!hl_owner_may_write(&op->meta.own, op->meta.access, caller))
         rc = HL_EACCESS;
     /* Every object is checked before anything is written. */
     hl_buf scratch = {0};
     for (size_t i = 0; i < n && !rc; i++) {
         hl_bytes key;
-        rc = object_key(&op.meta, objs[i], &scratch, &key);
+        rc = object_key(&op->meta, objs[i], &scratch, &key);
     }
     if (!rc && only_new)
-        rc = any_exists(&op, objs, n, &exists);
+        rc = any_exists(op, objs, n, &exists);
     for (size_t i = 0; i < n && !rc && !exists; i++) {
         hl_bytes key;
-        rc = object_key(&op.meta, objs[i], &scratch, &key);
+        rc = object_key(&op->meta, objs[i], &scratch, &key);
         if (!rc)
-            rc = row_put(&op, key, objs[i]);
+            rc = row_put(op, key, objs[i]);
     }
     hl_buf_free(&scratch);
-    rc = hl_store_op_end(&op, rc);
+    rc = hl_store_op_end(op, rc);
     if (rc == HL_OK && inserted)
         *inserted = !exists;
+    return rc;
+}
+
+/* Every write retries as a whole when LMDB's map must grow or a handle
+ * changed under it (hl_store_again). */
+int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes *objs, size_t n,
+                    int only_new, int *inserted)
+{
+    hl_store_op op;
+    int rc, attempt = 0;
+    do
+        rc = insert_try(&op, s, name, caller, objs, n, only_new, inserted);
+    while (hl_store_again(&op, &rc, &attempt));
     return rc;
 }
 
@@ -161,57 +173,86 @@ int hl_store_lookup(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, h
     return hl_store_op_end(&op, rc);
 }
 
+static int member_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key,
+                      int *found)
+{
+    MDB_val v;
+    *found = 0;
+    int rc = hl_store_op_begin(op, s, HL_OP_READ, name, HL_OPF_META | HL_OPF_DBI);
+    if (rc)
+        return rc;
+    if (!hl_owner_may_read(&op->meta.own, op->meta.access, caller))
+        rc = HL_EACCESS;
+    if (!rc)
+        rc = row_get(op, key, found, &v);
+    return hl_store_op_end(op, rc);
+}
+
 int hl_store_member(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, int *found)
 {
     hl_store_op op;
-    MDB_val v;
-    *found = 0;
-    int rc = hl_store_op_begin(&op, s, HL_OP_READ, name, HL_OPF_META | HL_OPF_DBI);
+    int rc, attempt = 0;
+    do
+        rc = member_try(&op, s, name, caller, key, found);
+    while (hl_store_again(&op, &rc, &attempt));
+    return rc;
+}
+
+static int delete_key_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes caller,
+                          hl_bytes key)
+{
+    unsigned char tmp[HL_STORE_HASHED_KEY];
+    MDB_val k, v;
+    int found = 0;
+    int rc = hl_store_op_begin(op, s, HL_OP_WRITE, name, HL_OPF_META | HL_OPF_DBI);
     if (rc)
         return rc;
-    if (!hl_owner_may_read(&op.meta.own, op.meta.access, caller))
+    if (!hl_owner_may_write(&op->meta.own, op->meta.access, caller))
         rc = HL_EACCESS;
     if (!rc)
-        rc = row_get(&op, key, found, &v);
-    return hl_store_op_end(&op, rc);
+        rc = row_get(op, key, &found, &v);
+    if (!rc && found) {
+        (void)hl_store_key_of(key, tmp, &k);
+        op->dirty = 1;
+        int mrc = mdb_del(op->txn, op->dbi, &k, NULL);
+        rc = mrc ? hl_store_op_err(op, mrc, "delete") : HL_OK;
+    }
+    return hl_store_op_end(op, rc);
 }
 
 int hl_store_delete_key(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key)
 {
     hl_store_op op;
-    unsigned char tmp[HL_STORE_HASHED_KEY];
-    MDB_val k, v;
-    int found = 0;
-    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META | HL_OPF_DBI);
+    int rc, attempt = 0;
+    do
+        rc = delete_key_try(&op, s, name, caller, key);
+    while (hl_store_again(&op, &rc, &attempt));
+    return rc;
+}
+
+static int delete_all_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes caller)
+{
+    int rc = hl_store_op_begin(op, s, HL_OP_WRITE, name, HL_OPF_META | HL_OPF_DBI);
     if (rc)
         return rc;
-    if (!hl_owner_may_write(&op.meta.own, op.meta.access, caller))
+    if (!hl_owner_may_write(&op->meta.own, op->meta.access, caller))
         rc = HL_EACCESS;
-    if (!rc)
-        rc = row_get(&op, key, &found, &v);
-    if (!rc && found) {
-        (void)hl_store_key_of(key, tmp, &k);
-        op.dirty = 1;
-        int mrc = mdb_del(op.txn, op.dbi, &k, NULL);
-        rc = mrc ? hl_store_mdb_err(s, mrc, "delete") : HL_OK;
+    if (!rc) {
+        op->dirty = 1;
+        int mrc = mdb_drop(op->txn, op->dbi, 0); /* empties; the handle stays open */
+        rc = mrc ? hl_store_op_err(op, mrc, "delete all") : HL_OK;
     }
-    return hl_store_op_end(&op, rc);
+    return hl_store_op_end(op, rc);
 }
 
 int hl_store_delete_all(hl_store *s, hl_bytes name, hl_bytes caller)
 {
     hl_store_op op;
-    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META | HL_OPF_DBI);
-    if (rc)
-        return rc;
-    if (!hl_owner_may_write(&op.meta.own, op.meta.access, caller))
-        rc = HL_EACCESS;
-    if (!rc) {
-        op.dirty = 1;
-        int mrc = mdb_drop(op.txn, op.dbi, 0); /* empties; the handle stays open */
-        rc = mrc ? hl_store_mdb_err(s, mrc, "delete all") : HL_OK;
-    }
-    return hl_store_op_end(&op, rc);
+    int rc, attempt = 0;
+    do
+        rc = delete_all_try(&op, s, name, caller);
+    while (hl_store_again(&op, &rc, &attempt));
+    return rc;
 }
 
 static int walk_rows(hl_store_op *op, hl_store_row_fn fn, void *ctx)
@@ -220,7 +261,7 @@ static int walk_rows(hl_store_op *op, hl_store_row_fn fn, void *ctx)
     MDB_val k, v;
     int rc = mdb_cursor_open(op->txn, op->dbi, &cur);
     if (rc)
-        return hl_store_mdb_err(op->s, rc, "cursor");
+        return hl_store_op_err(op, rc, "cursor");
     for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (mrc) {

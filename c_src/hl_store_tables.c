@@ -16,9 +16,6 @@
 /* Reserved meta key holding the last dbid handed out (u64, big-endian). */
 static const unsigned char next_dbid_key[] = {0x00, 'd', 'b', 'i', 'd'};
 
-#define HL_STR_(x) #x
-#define HL_STR(x) HL_STR_(x)
-
 /* Hand out the next dbid from the counter kept in the meta db. */
 static int next_dbid(hl_store_op *op, uint64_t *dbid)
 {
@@ -29,7 +26,7 @@ static int next_dbid(hl_store_op *op, uint64_t *dbid)
     if (rc == 0 && v.mv_size == 8)
         last = ((uint64_t)hl_get_u32(v.mv_data) << 32) | hl_get_u32((unsigned char *)v.mv_data + 4);
     else if (rc != MDB_NOTFOUND)
-        return hl_store_mdb_err(op->s, rc ? rc : MDB_CORRUPTED, "read dbid counter");
+        return hl_store_op_err(op, rc ? rc : MDB_CORRUPTED, "read dbid counter");
     *dbid = last + 1;
     hl_put_u32(be, (uint32_t)(*dbid >> 32));
     hl_put_u32(be + 4, (uint32_t)*dbid);
@@ -37,7 +34,7 @@ static int next_dbid(hl_store_op *op, uint64_t *dbid)
     v.mv_data = be;
     op->dirty = 1;
     rc = mdb_put(op->txn, hl_store_meta_dbi(op->s), &k, &v, 0);
-    return rc ? hl_store_mdb_err(op->s, rc, "write dbid counter") : HL_OK;
+    return rc ? hl_store_op_err(op, rc, "write dbid counter") : HL_OK;
 }
 
 static int put_meta(hl_store_op *op, hl_bytes name, const hl_meta *m)
@@ -52,34 +49,33 @@ static int put_meta(hl_store_op *op, hl_bytes name, const hl_meta *m)
         MDB_val v = {val.len, val.data};
         op->dirty = 1;
         int mrc = mdb_put(op->txn, hl_store_meta_dbi(op->s), &k, &v, 0);
-        rc = mrc ? hl_store_mdb_err(op->s, mrc, "write meta") : HL_OK;
+        rc = mrc ? hl_store_op_err(op, mrc, "write meta") : HL_OK;
     }
     hl_buf_free(&val);
     return rc;
 }
 
-/* One attempt at creating; RETRY_FULL when LMDB is out of handle slots. */
-static int create_try(hl_store *s, hl_bytes name, hl_meta *meta)
+/* One attempt at creating (hl_store_again decides on another). */
+static int create_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_meta *meta)
 {
-    hl_store_op op;
     uint64_t dbid = 0;
-    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, 0);
+    int rc = hl_store_op_begin(op, s, HL_OP_WRITE, name, 0);
     if (rc)
         return rc;
-    rc = hl_store_op_meta(&op, name);
+    rc = hl_store_op_meta(op, name);
     if (rc == HL_OK)
         rc = HL_EEXISTS;
     else if (rc == HL_ENOTABLE)
-        rc = next_dbid(&op, &dbid);
+        rc = next_dbid(op, &dbid);
     if (rc == HL_OK)
-        rc = hl_store_op_create_dbi(&op, dbid);
+        rc = hl_store_op_create_dbi(op, dbid);
     if (rc == HL_OK) {
         hl_meta m = *meta;
         m.dbid = dbid;
         m.blob_ = NULL;
-        rc = put_meta(&op, name, &m);
+        rc = put_meta(op, name, &m);
     }
-    rc = hl_store_op_end(&op, rc);
+    rc = hl_store_op_end(op, rc);
     if (rc == HL_OK)
         meta->dbid = dbid;
     return rc;
@@ -87,20 +83,16 @@ static int create_try(hl_store *s, hl_bytes name, hl_meta *meta)
 
 int hl_store_create(hl_store *s, hl_bytes name, hl_meta *meta)
 {
+    hl_store_op op;
+    int rc, attempt = 0;
     if (meta->type != HL_SET)
         return HL_EUNSUPPORTED;
     if (name.len == 0 || meta->keypos == 0 || meta->access > HL_PRIVATE ||
         meta->own.heir_kind > HL_HEIR_PID)
         return HL_EBADARG;
-    int rc = create_try(s, name, meta);
-    if (rc == RETRY_FULL) {
-        hl_store_repair(s, RETRY_FULL);
-        rc = create_try(s, name, meta);
-    }
-    if (rc == RETRY_FULL) {
-        hl_store_log(s, "too many tables (limit " HL_STR(HL_STORE_MAX_HANDLES) ")", MDB_DBS_FULL);
-        rc = HL_EFULL;
-    }
+    do
+        rc = create_try(&op, s, name, meta);
+    while (hl_store_again(&op, &rc, &attempt));
     return rc;
 }
 
@@ -108,29 +100,38 @@ int hl_store_create(hl_store *s, hl_bytes name, hl_meta *meta)
  * always may, and anyone may drop a public table (as anyone may delete all
  * its rows). ETS itself lets only the owner call ets:delete/1; Heirloom is
  * looser for public tables because they have no single writer. */
+static int drop_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes caller)
+{
+    unsigned char tmp[HL_STORE_HASHED_KEY];
+    MDB_val k;
+    int rc = hl_store_op_begin(op, s, HL_OP_EXCL, name, HL_OPF_META | HL_OPF_DBI);
+    if (rc)
+        return rc;
+    if (caller.len && op->meta.access != HL_PUBLIC && !hl_bytes_eq(caller, op->meta.own.owner))
+        rc = HL_ENOTOWNER;
+    if (rc == HL_OK) {
+        op->dirty = 1;
+        int mrc = mdb_drop(op->txn, op->dbi, 1);
+        if (mrc == 0) {
+            /* The handle is closed now, whatever the commit does. */
+            op->dropped = 1;
+            hl_store_forget_dbi(s, op->dbid);
+            (void)hl_store_key_of(name, tmp, &k);
+            mrc = mdb_del(op->txn, hl_store_meta_dbi(s), &k, NULL);
+        }
+        rc = mrc ? hl_store_op_err(op, mrc, "drop") : HL_OK;
+    }
+    return hl_store_op_end(op, rc);
+}
+
 int hl_store_drop(hl_store *s, hl_bytes name, hl_bytes caller)
 {
     hl_store_op op;
-    unsigned char tmp[HL_STORE_HASHED_KEY];
-    MDB_val k;
-    int rc = hl_store_op_begin(&op, s, HL_OP_EXCL, name, HL_OPF_META | HL_OPF_DBI);
-    if (rc)
-        return rc;
-    if (caller.len && op.meta.access != HL_PUBLIC && !hl_bytes_eq(caller, op.meta.own.owner))
-        rc = HL_ENOTOWNER;
-    if (rc == HL_OK) {
-        op.dirty = 1;
-        int mrc = mdb_drop(op.txn, op.dbi, 1);
-        if (mrc == 0) {
-            /* The handle is closed now, whatever the commit does. */
-            op.dropped = 1;
-            hl_store_forget_dbi(s, op.dbid);
-            (void)hl_store_key_of(name, tmp, &k);
-            mrc = mdb_del(op.txn, hl_store_meta_dbi(s), &k, NULL);
-        }
-        rc = mrc ? hl_store_mdb_err(s, mrc, "drop") : HL_OK;
-    }
-    return hl_store_op_end(&op, rc);
+    int rc, attempt = 0;
+    do
+        rc = drop_try(&op, s, name, caller);
+    while (hl_store_again(&op, &rc, &attempt));
+    return rc;
 }
 
 int hl_store_get_meta(hl_store *s, hl_bytes name, hl_meta *out)
@@ -156,34 +157,49 @@ int hl_store_get_meta(hl_store *s, hl_bytes name, hl_meta *out)
     return hl_store_op_end(&op, rc);
 }
 
-int hl_store_set_own(hl_store *s, hl_bytes name, const hl_own *own)
+/* A meta write: the owner (own != NULL) or the access mode (caller, access:
+ * HL_ENOTOWNER unless the caller owns the table or is the C node). */
+static int set_meta_try(hl_store_op *op, hl_store *s, hl_bytes name, const hl_own *own,
+                        hl_bytes caller, hl_access access)
 {
-    hl_store_op op;
-    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META);
+    int rc = hl_store_op_begin(op, s, HL_OP_WRITE, name, HL_OPF_META);
     if (rc)
         return rc;
-    hl_meta m = op.meta;
-    m.own = *own;
-    rc = put_meta(&op, name, &m);
-    return hl_store_op_end(&op, rc);
+    hl_meta m = op->meta;
+    if (own) {
+        m.own = *own;
+    } else {
+        if (caller.len && !hl_bytes_eq(caller, op->meta.own.owner))
+            rc = HL_ENOTOWNER;
+        m.access = access;
+    }
+    if (!rc && (own || op->meta.access != access))
+        rc = put_meta(op, name, &m);
+    return hl_store_op_end(op, rc);
+}
+
+static int set_meta(hl_store *s, hl_bytes name, const hl_own *own, hl_bytes caller,
+                    hl_access access)
+{
+    hl_store_op op;
+    int rc, attempt = 0;
+    do
+        rc = set_meta_try(&op, s, name, own, caller, access);
+    while (hl_store_again(&op, &rc, &attempt));
+    return rc;
+}
+
+int hl_store_set_own(hl_store *s, hl_bytes name, const hl_own *own)
+{
+    hl_bytes none = {NULL, 0};
+    return set_meta(s, name, own, none, HL_PUBLIC);
 }
 
 int hl_store_set_access(hl_store *s, hl_bytes name, hl_bytes caller, hl_access access)
 {
-    hl_store_op op;
     if (access > HL_PRIVATE)
         return HL_EBADARG;
-    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META);
-    if (rc)
-        return rc;
-    if (caller.len && !hl_bytes_eq(caller, op.meta.own.owner))
-        rc = HL_ENOTOWNER;
-    if (!rc && op.meta.access != access) {
-        hl_meta m = op.meta;
-        m.access = access;
-        rc = put_meta(&op, name, &m);
-    }
-    return hl_store_op_end(&op, rc);
+    return set_meta(s, name, NULL, caller, access);
 }
 
 static int each_table_walk(hl_store_op *op, hl_store_table_fn fn, void *ctx)

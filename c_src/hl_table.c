@@ -39,7 +39,7 @@ static int add_object(void *ctx, hl_bytes elem)
 {
     objs_ctx *c = ctx;
     size_t pos = 0, arity;
-    if (hl_grow((void **)&c->ends, &c->cap, c->n + 1, sizeof *c->ends, 16))
+    if (hl_grow(&c->ends, &c->cap, c->n + 1, sizeof *c->ends, 16))
         return HL_ENOMEM;
     size_t start = c->all->len;
     /* The object form: the object is stored as given (-0.0 kept). */

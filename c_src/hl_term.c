@@ -57,14 +57,10 @@ typedef struct {
     hl_order_maps maps; /* the orders known so far, for comparing keys */
 } canon_ctx;
 
-/* hl_grow through a typed pointer. */
+/* hl_grow with this file's first size. */
 static int grow(void *arrp, size_t *cap, size_t need, size_t elem)
 {
-    void *p;
-    memcpy(&p, arrp, sizeof p);
-    int rc = hl_grow(&p, cap, need, elem, 16);
-    memcpy(arrp, &p, sizeof p);
-    return rc;
+    return hl_grow(arrp, cap, need, elem, 16);
 }
 
 static cframe *push(canon_ctx *c, unsigned char kind, size_t left, size_t start)

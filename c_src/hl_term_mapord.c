@@ -13,14 +13,10 @@
 
 #include <stdlib.h>
 
-/* hl_grow through a typed pointer. */
+/* hl_grow with this file's first size. */
 static int grow(void *arrp, size_t *cap, size_t need, size_t elem)
 {
-    void *p;
-    memcpy(&p, arrp, sizeof p);
-    int rc = hl_grow(&p, cap, need, elem, 16);
-    memcpy(arrp, &p, sizeof p);
-    return rc;
+    return hl_grow(arrp, cap, need, elem, 16);
 }
 
 void hl_mapord_free(hl_mapord *m)

@@ -110,7 +110,7 @@ int hl_watch_pid(hl_watch *w, hl_bytes pid)
         return HL_OK;
     if (!hl_dist_reach(w->d, node))
         return HL_ENOPROC;
-    if (hl_grow((void **)&w->w, &w->capw, w->nw + 1, sizeof *w->w, 16))
+    if (hl_grow(&w->w, &w->capw, w->nw + 1, sizeof *w->w, 16))
         return HL_ENOMEM;
     watch_entry e = {{0}, {0}};
     int rc = hl_buf_append(&e.pid, pid.data, pid.len);
@@ -141,7 +141,7 @@ int hl_watch_probe(hl_watch *w, hl_bytes pid, uint64_t id)
     if (rc)
         return rc;
     (void)hl_term_node_of(pid.data, pid.len, &node);
-    if (hl_grow((void **)&w->p, &w->capp, w->np + 1, sizeof *w->p, 8))
+    if (hl_grow(&w->p, &w->capp, w->np + 1, sizeof *w->p, 8))
         return HL_ENOMEM;
     probe_entry e = {id, {0}, {0}};
     hl_buf name = {0};

@@ -336,7 +336,9 @@ explain(F, _, no_table) ->
 explain(F, _, access) ->
     table_error(F, "the table's access mode does not allow this process to do that");
 explain(F, _, not_owner) -> table_error(F, "only the owner of the table may do that");
-explain(_, _, full) -> #{general => "the store is full (raise the C node's --map-size)"};
+explain(_, _, full) ->
+    #{general => "the store is full: its filesystem has no room left, "
+                 "or the C node's --map-size is reached"};
 explain(_, _, unknown_request) -> #{general => "the C node does not know that request"};
 explain(_, _, {owned_by, Pid}) -> #{general => io_lib:format("the table is owned by ~p", [Pid])};
 explain(_, _, {type_mismatch, Type}) ->

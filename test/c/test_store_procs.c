@@ -1,0 +1,313 @@
+/*
+ * test_store_procs.c: the store shared by several processes (hl_store.h):
+ * the C node and the NIFs of many VMs open one directory. Tests fork, since
+ * LMDB forbids opening one environment twice in a process; children stand
+ * for processes that die mid-work (kill -9 with transactions open). Also
+ * the map filling up and LMDB's handle and reader-slot limits.
+ */
+#include "store_fixture.h"
+
+/* Wait for a forked child and check it exited 0. */
+
+/* In a child process: open the same directory, check the parent's row, write
+ * a table and a row of its own, exit 0 on success. */
+static int child_side(fixture *f, hl_bytes tab, hl_bytes k, hl_bytes mine, hl_bytes obj)
+{
+    hl_store *s = NULL;
+    hl_store_opts o = {f->dir, TEST_MAP, 0, 1, NULL, NULL};
+    int found = 0, ok = 1;
+    hl_meta m = meta_of(HL_PUBLIC, 1, cnode);
+    if (hl_store_open(&o, &s, NULL, 0))
+        return 1;
+    ok &= hl_store_member(s, tab, cnode, k, &found) == HL_OK && found;
+    ok &= hl_store_create(s, mine, &m) == HL_OK;
+    ok &= hl_store_insert(s, mine, cnode, &obj, 1, 0, NULL) == HL_OK;
+    ok &= hl_store_delete_key(s, tab, cnode, k) == HL_OK;
+    hl_store_close(s);
+    return ok ? 0 : 1;
+}
+
+static void test_store_two_processes_share(void **state)
+{
+    fixture *f = *state;
+    hl_bytes tab = atom(f, "shared"), mine = atom(f, "childs"), k = integer(f, 1);
+    hl_bytes obj = tuple(f, 1, k);
+    int found = 1;
+    create(f, tab, HL_PUBLIC, 1, cnode);
+    assert_int_equal(insert1(f, tab, cnode, obj), HL_OK);
+    assert_int_equal(lookup(f, tab, cnode, k, obj), 1); /* a handle cached first */
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(child_side(f, tab, k, mine, obj));
+    wait_child(child);
+    assert_int_equal(hl_store_member(f->s, tab, cnode, k, &found), HL_OK);
+    assert_int_equal(found, 0);
+    assert_int_equal(lookup(f, mine, cnode, k, obj), 1);
+    assert_int_equal(hl_store_drop(f->s, mine, cnode), HL_OK);
+}
+
+static void test_store_map_full(void **state)
+{
+    fixture *f = *state;
+    hl_bytes tab = atom(f, "t"), big = binary(f, 256 << 10, 'f');
+    int rc = HL_OK, i;
+    hl_store_close(f->s);
+    open_store(f, 4 << 20, 0);
+    create(f, tab, HL_PUBLIC, 1, cnode);
+    for (i = 0; i < 100 && rc == HL_OK; i++) {
+        hl_buf b = {0};
+        assert_int_equal(hl_term_put_tuple_header(&b, 2), HL_OK);
+        assert_int_equal(hl_term_put_int(&b, i), HL_OK);
+        assert_int_equal(hl_buf_append(&b, big.data, big.len), HL_OK);
+        rc = insert1(f, tab, cnode, hl_buf_view(&b));
+        hl_buf_free(&b);
+    }
+    assert_int_equal(rc, HL_EFULL);
+    uint64_t n = size_of(f, tab);
+    assert_int_equal(n, (uint64_t)(i - 1)); /* the failed insert wrote nothing */
+    /* Still usable: deleting frees room for a new row. */
+    assert_int_equal(hl_store_delete_key(f->s, tab, cnode, integer(f, 0)), HL_OK);
+    assert_int_equal(insert1(f, tab, cnode, tuple(f, 1, integer(f, 500))), HL_OK);
+}
+
+/* Another process (the NIF opens with the default map size) grows the file
+ * past this store's map: this store adopts the larger map and reads on. */
+static void test_store_map_grown_by_other_process(void **state)
+{
+    fixture *f = *state;
+    hl_bytes tab = atom(f, "t"), k = integer(f, 1), obj = tuple(f, 2, k, binary(f, 6 << 20, 1));
+    hl_store_close(f->s);
+    open_store(f, 4 << 20, 0);
+    create(f, tab, HL_PUBLIC, 1, cnode);
+    assert_int_equal(insert1(f, tab, cnode, obj), HL_EFULL);
+    /* Leaves a reset read txn in the pool: renewing it must meet the grown map. */
+    assert_int_equal(lookup(f, tab, cnode, k, obj), 0);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        hl_store *s = NULL;
+        hl_store_opts o = {f->dir, TEST_MAP, 0, 0, NULL, NULL};
+        int ok = hl_store_open(&o, &s, NULL, 0) == HL_OK &&
+                 hl_store_insert(s, tab, cnode, &obj, 1, 0, NULL) == HL_OK;
+        hl_store_close(s);
+        _exit(ok ? 0 : 1);
+    }
+    wait_child(child);
+    assert_int_equal(lookup(f, tab, cnode, k, obj), 1);
+    assert_int_equal(insert1(f, tab, cnode, tuple(f, 1, integer(f, 2))), HL_OK);
+}
+
+/* A reader table filled by a process that died holding slots (a crashed VM
+ * with pooled reads): the next read frees them and goes on. A holder process
+ * sizes the table at 4 slots and keeps the environment open, so the store's
+ * own open is not the first and cannot re-initialise the table. */
+static void test_store_reader_slots_of_the_dead(void **state)
+{
+    fixture *f = *state;
+    hl_bytes tab = atom(f, "t"), k = integer(f, 1), obj = tuple(f, 2, k, atom(f, "v"));
+    create(f, tab, HL_PUBLIC, 1, cnode);
+    assert_int_equal(insert1(f, tab, cnode, obj), HL_OK);
+    hl_store_close(f->s);
+    f->s = NULL;
+    char lock[128];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", f->dir);
+    assert_int_equal(unlink(lock), 0); /* LMDB grows a reader table, never shrinks it */
+    int up[2], down[2];                /* holder -> parent "ready", parent -> holder "done" */
+    assert_int_equal(pipe(up), 0);
+    assert_int_equal(pipe(down), 0);
+    fflush(NULL);
+    pid_t holder = fork();
+    assert_true(holder >= 0);
+    if (holder == 0) {
+        MDB_env *env;
+        char c;
+        close(up[0]);
+        close(down[1]);
+        int rc = mdb_env_create(&env);
+        if (!rc)
+            rc = mdb_env_set_maxdbs(env, 8);
+        if (!rc)
+            rc = mdb_env_set_maxreaders(env, 4);
+        if (!rc)
+            rc = mdb_env_open(env, f->dir, MDB_NOTLS, 0644);
+        if (rc) {
+            fprintf(stderr, "holder: %s\n", mdb_strerror(rc));
+            _exit(1);
+        }
+        if (write(up[1], "r", 1) != 1 || read(down[0], &c, 1) != 1)
+            _exit(2);
+        mdb_env_close(env);
+        _exit(0);
+    }
+    char c;
+    close(up[1]); /* so a holder that failed reads as EOF, not a hang */
+    close(down[0]);
+    if (read(up[0], &c, 1) != 1) {
+        wait_child(holder);
+        fail_msg("holder did not open the environment");
+    }
+    open_store(f, 0, 0);
+    pid_t filler = fork();
+    assert_true(filler >= 0);
+    if (filler == 0) {
+        MDB_env *env;
+        MDB_txn *t;
+        if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
+            mdb_env_open(env, f->dir, MDB_NOTLS, 0644))
+            _exit(1);
+        for (int i = 0; i < 4; i++)
+            if (mdb_txn_begin(env, NULL, MDB_RDONLY, &t))
+                _exit(2);
+        if (mdb_txn_begin(env, NULL, MDB_RDONLY, &t) != MDB_READERS_FULL)
+            _exit(3);
+        raise(SIGKILL); /* dies holding all four slots */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(filler, &status, 0), filler);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(lookup(f, tab, cnode, k, obj), 1);
+    assert_int_equal(write(down[1], "d", 1), 1);
+    wait_child(holder);
+    close(up[0]);
+    close(down[1]);
+}
+
+/* More tables than LMDB handle slots (4096 per process): creating and using
+ * them recycles handles instead of failing. */
+static void test_store_many_tables(void **state)
+{
+    fixture *f = *state;
+    char name[32];
+    for (int n = 0; n < 4200; n++) {
+        hl_buf b = {0};
+        hl_meta m = meta_of(HL_PUBLIC, 1, cnode);
+        snprintf(name, sizeof name, "t%d", n);
+        assert_int_equal(hl_term_put_atom(&b, name, strlen(name)), HL_OK);
+        assert_int_equal(hl_store_create(f->s, hl_buf_view(&b), &m), HL_OK);
+        hl_buf_free(&b);
+    }
+    hl_bytes obj = tuple(f, 1, integer(f, 1));
+    assert_int_equal(insert1(f, atom(f, "t0"), cnode, obj), HL_OK);
+    assert_int_equal(insert1(f, atom(f, "t4199"), cnode, obj), HL_OK);
+    assert_int_equal(lookup(f, atom(f, "t0"), cnode, integer(f, 1), obj), 1);
+    tables t = {0};
+    assert_int_equal(hl_store_each_table(f->s, on_table, &t), HL_OK);
+    assert_int_equal(t.n, 4200);
+    hl_buf_free(&t.first);
+}
+
+/* The LMDB handle rules hl_store.c is built on, checked on this liblmdb:
+ * a handle opened after a txn began is invalid in it (so the store retries
+ * with a new txn); a read txn that aborts closes the handles it opened,
+ * one that commits publishes them (so a read that opened one is committed);
+ * a reset txn renewed later sees handles published meanwhile (so reads that
+ * opened none can be reset and pooled). */
+static void test_store_lmdb_handle_rules(void **state)
+{
+    fixture *f = *state;
+    MDB_env *env;
+    MDB_txn *old, *pooled, *t;
+    MDB_dbi a, b;
+    unsigned fl;
+    hl_store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, f->dir, MDB_NOTLS, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &t), 0);
+    assert_int_equal(mdb_dbi_open(t, "a", MDB_CREATE, &a), 0);
+    assert_int_equal(mdb_dbi_open(t, "b", MDB_CREATE, &b), 0);
+    assert_int_equal(mdb_txn_commit(t), 0);
+    mdb_dbi_close(env, a);
+    mdb_dbi_close(env, b);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &old), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &pooled), 0);
+    mdb_txn_reset(pooled);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &t), 0);
+    assert_int_equal(mdb_dbi_open(t, "a", 0, &a), 0);
+    mdb_txn_abort(t);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &t), 0);
+    assert_int_equal(mdb_dbi_flags(t, a, &fl), EINVAL); /* closed by the abort */
+    assert_int_equal(mdb_dbi_open(t, "b", 0, &b), 0);
+    assert_int_equal(mdb_txn_commit(t), 0);
+    assert_int_equal(mdb_dbi_flags(old, b, &fl), EINVAL); /* old began first */
+    mdb_txn_abort(old);
+    assert_int_equal(mdb_txn_renew(pooled), 0); /* a renewed txn sees it */
+    assert_int_equal(mdb_dbi_flags(pooled, b, &fl), 0);
+    mdb_txn_abort(pooled);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &t), 0);
+    assert_int_equal(mdb_dbi_flags(t, b, &fl), 0); /* published by the commit */
+    mdb_txn_abort(t);
+    mdb_env_close(env);
+    open_store(f, 0, 0);
+}
+
+/* A child creates batches of tables that the parent reads (so the parent
+ * opens and caches a handle for each) and then drops them. The parent's
+ * handles go stale; past LMDB's handle limit it must sweep and go on. */
+static void test_store_stale_handles_swept(void **state)
+{
+    fixture *f = *state;
+    int to_child[2], to_parent[2];
+    char c = 0;
+    assert_int_equal(pipe(to_child), 0);
+    assert_int_equal(pipe(to_parent), 0);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        hl_store *s = NULL;
+        hl_store_opts o = {f->dir, TEST_MAP, 0, 0, NULL, NULL};
+        int ok = hl_store_open(&o, &s, NULL, 0) == HL_OK;
+        for (int round = 0; round < 5 && ok; round++) {
+            for (int i = 0; i < 1000 && ok; i++) {
+                hl_buf b = {0};
+                hl_meta m = meta_of(HL_PUBLIC, 1, cnode);
+                char name[32];
+                snprintf(name, sizeof name, "r%d", i);
+                ok = hl_term_put_atom(&b, name, strlen(name)) == HL_OK;
+                if (ok && round)
+                    ok = hl_store_drop(s, hl_buf_view(&b), cnode) == HL_OK;
+                ok = ok && hl_store_create(s, hl_buf_view(&b), &m) == HL_OK;
+                hl_buf_free(&b);
+            }
+            ok = ok && write(to_parent[1], "x", 1) == 1 && read(to_child[0], &c, 1) == 1;
+        }
+        hl_store_close(s);
+        _exit(ok ? 0 : 1);
+    }
+    for (int round = 0; round < 5; round++) {
+        assert_int_equal(read(to_parent[0], &c, 1), 1);
+        for (int i = 0; i < 1000; i++) {
+            hl_buf b = {0};
+            hl_table_stats st;
+            char name[32];
+            snprintf(name, sizeof name, "r%d", i);
+            assert_int_equal(hl_term_put_atom(&b, name, strlen(name)), HL_OK);
+            assert_int_equal(hl_store_stats(f->s, hl_buf_view(&b), &st), HL_OK);
+            hl_buf_free(&b);
+        }
+        assert_int_equal(write(to_child[1], "x", 1), 1);
+    }
+    wait_child(child);
+    close(to_child[0]);
+    close(to_child[1]);
+    close(to_parent[0]);
+    close(to_parent[1]);
+}
+
+int main(void)
+{
+    if (getenv("HL_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("HL_TEST_FILTER"));
+    const struct CMUnitTest tests[] = {
+        T(test_store_two_processes_share),        T(test_store_map_full),
+        T(test_store_map_grown_by_other_process), T(test_store_many_tables),
+        T(test_store_reader_slots_of_the_dead),   T(test_store_lmdb_handle_rules),
+        T(test_store_stale_handles_swept),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
