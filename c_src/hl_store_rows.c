@@ -1,5 +1,6 @@
 /*
- * hl_store_rows.c: the row operations of a `set` table (see hl_store.h),
+ * hl_store_rows.c: the row operations of every table type (see hl_store.h;
+ * a bag's rows are kept by hl_store_bag.c, ordered_set's order by hl_store_ordered.c),
  * each one transaction framed by hl_store_op_begin/_end (hl_store.c).
  *
  * The idea to keep in mind: a row's LMDB key is either the canonical key
@@ -14,19 +15,6 @@
 
 #include <string.h>
 
-/* The key of a canonical object (no version byte) of this table, in the key
- * form: objects keep -0.0, keys do not (0.0 =:= -0.0). A view into obj, or
- * into scratch when the key holds a -0.0. */
-static int object_key(const hl_meta *m, hl_bytes obj, hl_buf *scratch, hl_bytes *key)
-{
-    size_t arity;
-    hl_bytes elem;
-    if (obj.len == 0 || hl_term_tuple_arity(obj.data, obj.len, &arity) || arity < m->keypos ||
-        hl_term_tuple_element(obj.data, obj.len, m->keypos, &elem))
-        return HL_EBADARG;
-    return hl_term_key_form(elem, scratch, key);
-}
-
 /* For a hashed key: is the stored value v the row of `key`? */
 static int row_check(hl_store_op *op, hl_bytes key, const MDB_val *v)
 {
@@ -35,7 +23,7 @@ static int row_check(hl_store_op *op, hl_bytes key, const MDB_val *v)
     hl_buf scratch = {0};
     int rc = v->mv_size < 2 || p[0] != HL_TAG_VERSION
                  ? HL_EBADARG
-                 : object_key(&op->meta, obj, &scratch, &stored);
+                 : hl_store_object_key(&op->meta, obj, &scratch, &stored);
     if (rc == HL_OK)
         rc = hl_bytes_eq(stored, key) ? HL_OK : HL_ECOLLISION;
     else if (rc != HL_ENOMEM)
@@ -44,14 +32,27 @@ static int row_check(hl_store_op *op, hl_bytes key, const MDB_val *v)
     return rc;
 }
 
-/* Find the row of `key`: HL_OK with *found and (if found) *v. */
-static int row_get(hl_store_op *op, hl_bytes key, int *found, MDB_val *v)
+static int first_row_cb(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+    (void)k;
+    *(MDB_val *)ctx = *v;
+    return 1; /* stop at the first */
+}
+
+int hl_store_row_get(hl_store_op *op, hl_bytes key, int *found, MDB_val *v)
 {
     unsigned char tmp[HL_STORE_HASHED_KEY];
     MDB_val k;
     *found = 0;
     if (key.len == 0)
         return HL_EBADARG;
+    if (op->meta.type == HL_ORDERED_SET && key.len > HL_STORE_MAX_INLINE_KEY)
+        return HL_OK; /* never stored; a hash must not reach the comparator */
+    if (hl_store_is_bag(&op->meta)) {
+        int rc = hl_bag_scan(op, key, first_row_cb, v);
+        *found = rc == 1;
+        return rc < 0 ? rc : HL_OK;
+    }
     int hashed = hl_store_key_of(key, tmp, &k);
     int rc = mdb_get(op->txn, op->dbi, &k, v);
     if (rc == MDB_NOTFOUND)
@@ -68,8 +69,12 @@ static int row_put(hl_store_op *op, hl_bytes key, hl_bytes obj)
     unsigned char tmp[HL_STORE_HASHED_KEY];
     MDB_val k, v;
     int found;
+    if (hl_store_is_bag(&op->meta))
+        return hl_bag_put(op, key, obj);
+    if (key.len > HL_STORE_MAX_INLINE_KEY && op->meta.type == HL_ORDERED_SET)
+        return HL_EUNSUPPORTED; /* hl_store_ordered.c: no hashed keys */
     if (key.len > HL_STORE_MAX_INLINE_KEY) {
-        int rc = row_get(op, key, &found, &v);
+        int rc = hl_store_row_get(op, key, &found, &v);
         if (rc)
             return rc;
     }
@@ -95,9 +100,9 @@ static int any_exists(hl_store_op *op, const hl_bytes *objs, size_t n, int *exis
         hl_bytes key;
         MDB_val v;
         hl_buf scratch = {0};
-        int rc = object_key(&op->meta, objs[i], &scratch, &key);
+        int rc = hl_store_object_key(&op->meta, objs[i], &scratch, &key);
         if (!rc)
-            rc = row_get(op, key, exists, &v);
+            rc = hl_store_row_get(op, key, exists, &v);
         hl_buf_free(&scratch);
         if (rc)
             return rc;
@@ -124,13 +129,13 @@ int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes 
     hl_buf scratch = {0};
     for (size_t i = 0; i < n && !rc; i++) {
         hl_bytes key;
-        rc = object_key(&op.meta, objs[i], &scratch, &key);
+        rc = hl_store_object_key(&op.meta, objs[i], &scratch, &key);
     }
     if (!rc && only_new)
         rc = any_exists(&op, objs, n, &exists);
     for (size_t i = 0; i < n && !rc && !exists; i++) {
         hl_bytes key;
-        rc = object_key(&op.meta, objs[i], &scratch, &key);
+        rc = hl_store_object_key(&op.meta, objs[i], &scratch, &key);
         if (!rc)
             rc = row_put(&op, key, objs[i]);
     }
@@ -139,6 +144,18 @@ int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes 
     if (rc == HL_OK && inserted)
         *inserted = !exists;
     return rc;
+}
+
+typedef struct {
+    hl_store_row_fn fn;
+    void *ctx;
+} row_call;
+
+static int row_call_cb(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+    (void)k;
+    row_call *c = ctx;
+    return c->fn(c->ctx, (hl_bytes){v->mv_data, v->mv_size});
 }
 
 int hl_store_lookup(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, hl_store_row_fn fn,
@@ -152,8 +169,13 @@ int hl_store_lookup(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, h
         return rc;
     if (!hl_owner_may_read(&op.meta.own, op.meta.access, caller))
         rc = HL_EACCESS;
+    if (!rc && hl_store_is_bag(&op.meta)) {
+        row_call rc_ = {fn, ctx};
+        rc = hl_bag_scan(&op, key, row_call_cb, &rc_);
+        return hl_store_op_end(&op, rc);
+    }
     if (!rc)
-        rc = row_get(&op, key, &found, &v);
+        rc = hl_store_row_get(&op, key, &found, &v);
     if (!rc && found) {
         hl_bytes obj = {v.mv_data, v.mv_size};
         rc = fn(ctx, obj);
@@ -172,7 +194,7 @@ int hl_store_member(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, i
     if (!hl_owner_may_read(&op.meta.own, op.meta.access, caller))
         rc = HL_EACCESS;
     if (!rc)
-        rc = row_get(&op, key, found, &v);
+        rc = hl_store_row_get(&op, key, found, &v);
     return hl_store_op_end(&op, rc);
 }
 
@@ -187,8 +209,10 @@ int hl_store_delete_key(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes ke
         return rc;
     if (!hl_owner_may_write(&op.meta.own, op.meta.access, caller))
         rc = HL_EACCESS;
+    if (!rc && hl_store_is_bag(&op.meta))
+        return hl_store_op_end(&op, hl_bag_delete(&op, key, (hl_bytes){NULL, 0}, NULL));
     if (!rc)
-        rc = row_get(&op, key, &found, &v);
+        rc = hl_store_row_get(&op, key, &found, &v);
     if (!rc && found) {
         (void)hl_store_key_of(key, tmp, &k);
         op.dirty = 1;

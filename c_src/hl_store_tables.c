@@ -71,6 +71,7 @@ static int create_try(hl_store *s, hl_bytes name, hl_meta *meta)
         rc = HL_EEXISTS;
     else if (rc == HL_ENOTABLE)
         rc = next_dbid(&op, &dbid);
+    op.meta.type = meta->type; /* the handle's comparator depends on it */
     if (rc == HL_OK)
         rc = hl_store_op_create_dbi(&op, dbid);
     if (rc == HL_OK) {
@@ -87,10 +88,8 @@ static int create_try(hl_store *s, hl_bytes name, hl_meta *meta)
 
 int hl_store_create(hl_store *s, hl_bytes name, hl_meta *meta)
 {
-    if (meta->type != HL_SET)
-        return HL_EUNSUPPORTED;
     if (name.len == 0 || meta->keypos == 0 || meta->access > HL_PRIVATE ||
-        meta->own.heir_kind > HL_HEIR_PID)
+        meta->type > HL_DUPLICATE_BAG || meta->own.heir_kind > HL_HEIR_PID)
         return HL_EBADARG;
     int rc = create_try(s, name, meta);
     if (rc == RETRY_FULL) {

@@ -327,8 +327,11 @@ explain(F, Arity, not_supported) ->
         true ->
             #{reason => "not supported",
               general => io_lib:format("Heirloom does not provide ets:~ts/~w yet", [F, Arity])};
+        false when F =:= new; F =:= setopts ->
+            option_error(F, "Heirloom does not support that option yet");
         false ->
-            option_error(F, "Heirloom does not support that option yet")
+            #{general => "Heirloom does not support that (an ordered_set key over 480 bytes "
+                         "of external term format)"}
     end;
 explain(new, _, already_exists) -> #{1 => "a table with that name already exists"};
 explain(F, _, no_table) ->
