@@ -141,6 +141,23 @@ int hl_store_delete_object(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes
 int hl_store_take(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, hl_store_row_fn fn,
                   void *ctx);
 
+/* lookup_element: fn gets element pos (canonical, no version byte) of each
+ * object of key, in order. HL_EBADARG when there is none or one is shorter
+ * than pos, as ETS. */
+int hl_store_lookup_element(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, size_t pos,
+                            hl_store_row_fn fn, void *ctx);
+/* update_counter (hl_update.h for ops): the object of key, or when there is
+ * none and dflt.len, dflt with its key replaced by key, is updated and
+ * written; the reply (an integer or a list) is appended to result. HL_EBADARG
+ * for a bag, a missing key without default, or what hl_update_counter
+ * refuses (nothing is written then). */
+int hl_store_update_counter(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, hl_bytes ops,
+                            hl_bytes dflt, hl_buf *result);
+/* update_element: *updated is 0 when key has no object. HL_EBADARG for a
+ * bag or what hl_update_element refuses. */
+int hl_store_update_element(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key,
+                            hl_bytes spec, int *updated);
+
 /* --- walks (hl_store_walk.c) -------------------------------------------- */
 
 typedef enum { HL_STEP_FIRST, HL_STEP_NEXT, HL_STEP_LAST, HL_STEP_PREV } hl_step;

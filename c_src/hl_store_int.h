@@ -113,6 +113,10 @@ int hl_store_object_key(const hl_meta *m, hl_bytes obj, hl_buf *scratch, hl_byte
  * *v (131 + object, in txn memory). An ordered_set key longer than
  * HL_STORE_MAX_INLINE_KEY is never stored, so it is not found. */
 int hl_store_row_get(hl_store_op *op, hl_bytes key, int *found, MDB_val *v);
+/* Write obj (canonical, no version byte) as a row of key: replaces a set's
+ * or ordered_set's row, adds to a bag (hl_bag_put). HL_EUNSUPPORTED for an
+ * ordered_set key over HL_STORE_MAX_INLINE_KEY bytes; HL_ECOLLISION. */
+int hl_store_row_put(hl_store_op *op, hl_bytes key, hl_bytes obj);
 
 /* ordered_set rows are keyed by the canonical key itself, compared in term
  * order with == (hl_order_compare, HL_CMP_EQ): 1 and 1.0 are one key. Every

@@ -64,7 +64,7 @@ int hl_store_row_get(hl_store_op *op, hl_bytes key, int *found, MDB_val *v)
     return rc;
 }
 
-static int row_put(hl_store_op *op, hl_bytes key, hl_bytes obj)
+int hl_store_row_put(hl_store_op *op, hl_bytes key, hl_bytes obj)
 {
     unsigned char tmp[HL_STORE_HASHED_KEY];
     MDB_val k, v;
@@ -137,7 +137,7 @@ int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes 
         hl_bytes key;
         rc = hl_store_object_key(&op.meta, objs[i], &scratch, &key);
         if (!rc)
-            rc = row_put(&op, key, objs[i]);
+            rc = hl_store_row_put(&op, key, objs[i]);
     }
     hl_buf_free(&scratch);
     rc = hl_store_op_end(&op, rc);

@@ -453,6 +453,61 @@ static void test_set_take_and_delete_object(void **state)
     assert_int_equal(size_of(f, tab), 0);
 }
 
+/* Counters and elements through the store: the default object takes the
+ * key asked for; a bag refuses; a bad op writes nothing. */
+static void test_store_update_ops(void **state)
+{
+    fixture *f = *state;
+    hl_bytes o = table(f, "o", HL_ORDERED_SET), b = table(f, "b", HL_BAG);
+    hl_bytes one = integer(f, 1), two = integer(f, 2);
+    hl_buf res = {0};
+    seen s = {0};
+    put(f, o, pair(f, one, integer(f, 0)));
+    assert_int_equal(hl_store_update_counter(f->s, o, cnode, flt(f, 1.0), one, none, &res), HL_OK);
+    assert_int_equal(res.len, one.len);
+    assert_memory_equal(res.data, one.data, one.len);
+    res.len = 0;
+    /* No object, no default: badarg, nothing written. */
+    assert_int_equal(hl_store_update_counter(f->s, o, cnode, two, one, none, &res), HL_EBADARG);
+    assert_int_equal(res.len, 0);
+    assert_int_equal(size_of(f, o), 1);
+    /* The default's key is replaced by the key asked for. */
+    assert_int_equal(hl_store_update_counter(f->s, o, cnode, flt(f, 2.0), one,
+                                             pair(f, atom(f, "other"), integer(f, 5)), &res),
+                     HL_OK);
+    lookup(f, o, two, &s);
+    expect(&s, 1, pair(f, flt(f, 2.0), integer(f, 6)));
+    /* A bad op (the key's position) writes nothing. */
+    res.len = 0;
+    assert_int_equal(hl_store_update_counter(f->s, o, cnode, two, pair(f, one, one), none, &res),
+                     HL_EBADARG);
+    lookup(f, o, two, &s);
+    expect(&s, 1, pair(f, flt(f, 2.0), integer(f, 6)));
+    int updated = 1;
+    assert_int_equal(
+        hl_store_update_element(f->s, o, cnode, integer(f, 9), pair(f, two, one), &updated), HL_OK);
+    assert_false(updated);
+    assert_int_equal(
+        hl_store_update_element(f->s, o, cnode, two, pair(f, two, atom(f, "x")), &updated), HL_OK);
+    assert_true(updated);
+    assert_int_equal(hl_store_lookup_element(f->s, o, cnode, two, 2, see, &s), HL_OK);
+    expect(&s, 1, atom(f, "x"));
+    assert_int_equal(hl_store_lookup_element(f->s, o, cnode, two, 3, see, &s), HL_EBADARG);
+    hl_buf_free(&s.all);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(hl_store_lookup_element(f->s, o, cnode, integer(f, 9), 1, see, &s),
+                     HL_EBADARG);
+    /* Bags: no counters, no update_element; lookup_element of every object. */
+    put(f, b, pair(f, one, one));
+    put(f, b, pair(f, one, two));
+    assert_int_equal(hl_store_update_counter(f->s, b, cnode, one, one, none, &res), HL_EBADARG);
+    assert_int_equal(hl_store_update_element(f->s, b, cnode, one, pair(f, two, one), &updated),
+                     HL_EBADARG);
+    assert_int_equal(hl_store_lookup_element(f->s, b, cnode, one, 2, see, &s), HL_OK);
+    expect(&s, 2, one, two);
+    hl_buf_free(&res);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -468,6 +523,7 @@ int main(void)
         T(test_unordered_steps),
         T(test_chunks),
         T(test_set_take_and_delete_object),
+        T(test_store_update_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
