@@ -11,6 +11,8 @@
 #   mixtest        only the ExUnit suite, slow suites included
 #   san-node       build/san/heirloom_node, the C node with ASan + UBSan
 #   mixtest-asan   the ExUnit suite against that C node (HEIRLOOM_NODE)
+#   soak           the differential test (ETS vs Heirloom) at 1,000,000
+#                  operations per table type (not part of test)
 #   vectors        regenerate test/vectors/*.txt from test/vectors/gen_vectors.escript
 #   demo           the survive-the-fire demo (embedded C node)
 #   bench          benchmarks, results in bench/RESULTS.md
@@ -54,10 +56,10 @@ CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
 # c_src/hl_*.c but the NIF entry is core: no ei, shared by the C node, the NIF
 # and the unit tests.
 NODE_ONLY := hl_main hl_node hl_loop hl_dist hl_dist_sock hl_dm hl_proto hl_proto_args \
-  hl_proto_info hl_watch
-CORE_SRC := $(filter-out $(NODE_ONLY:%=c_src/%.c) c_src/hl_nif.c,$(wildcard c_src/hl_*.c))
+  hl_proto_info hl_watch hl_proto_rows
+CORE_SRC := $(filter-out $(NODE_ONLY:%=c_src/%.c) $(wildcard c_src/hl_nif*.c),$(wildcard c_src/hl_*.c))
 NODE_SRC := $(CORE_SRC) $(NODE_ONLY:%=c_src/%.c)
-NIF_SRC := $(CORE_SRC) c_src/hl_nif.c
+NIF_SRC := $(CORE_SRC) $(wildcard c_src/hl_nif*.c)
 
 CORE_OBJ := $(CORE_SRC:c_src/%.c=$(BUILD)/%.o)
 NODE_OBJ := $(NODE_SRC:c_src/%.c=$(BUILD)/%.o)
@@ -67,7 +69,7 @@ TEST_NAMES := $(patsubst test/c/%.c,%,$(wildcard test/c/test_*.c))
 TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 
 .PHONY: all setup test ctest valgrind sanitize vectors demo bench format clean mixtest \
-  san-node mixtest-asan \
+  san-node mixtest-asan soak \
   valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds
 
 # Building only compiles: nothing here installs packages. The targets a
@@ -125,6 +127,12 @@ FREE_PORT = $(shell $(ERL) -noshell -eval '{ok,S}=gen_tcp:listen(0,[{ip,{127,0,0
 
 mixtest: all
 	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix test --include slow
+
+# test/heirloom_diff_test.exs at 500,000 operations per type and path (NIF,
+# C node): 1,000,000 per table type. HEIRLOOM_DIFF_SEED=N repeats a run.
+soak: all
+	$(Q)HEIRLOOM_DIFF_OPS=500000 ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test \
+	  mix test --timeout 7200000 test/heirloom_diff_test.exs
 
 # The ExUnit suite once more, every C node it starts being the sanitized one
 # (HEIRLOOM_NODE). ASan, LSan and UBSan write their reports to files under

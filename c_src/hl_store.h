@@ -142,10 +142,11 @@ int hl_store_take(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, hl_
                   void *ctx);
 
 /* lookup_element: fn gets element pos (canonical, no version byte) of each
- * object of key, in order. HL_EBADARG when there is none or one is shorter
- * than pos, as ETS. */
+ * object of key, in order; *many is 1 for a bag (ETS answers a list), 0
+ * for a set (the element alone). HL_EBADARG when there is none or one is
+ * shorter than pos, as ETS. */
 int hl_store_lookup_element(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, size_t pos,
-                            hl_store_row_fn fn, void *ctx);
+                            hl_store_row_fn fn, void *ctx, int *many);
 /* update_counter (hl_update.h for ops): the object of key, or when there is
  * none and dflt.len, dflt with its key replaced by key, is updated and
  * written; the reply (an integer or a list) is appended to result. HL_EBADARG
@@ -173,7 +174,9 @@ int hl_store_step(hl_store *s, hl_bytes name, hl_bytes caller, hl_step how, hl_b
  * end, when back) or from just past the key `after` (canonical, len 0: from
  * the start), at least max of them unless the table ends, ending on a key's
  * last object. *more is 1 when rows remain (continue after the last key
- * seen). Each chunk is its own read snapshot. */
+ * seen). Each chunk is its own read snapshot. back only changes an
+ * ordered_set's walk: other types have one order, as ETS's foldr is its
+ * foldl for them. */
 int hl_store_chunk(hl_store *s, hl_bytes name, hl_bytes caller, int back, hl_bytes after,
                    size_t max, hl_store_row_fn fn, void *ctx, int *more);
 

@@ -110,9 +110,13 @@ static int any_exists(hl_store_op *op, const hl_bytes *objs, size_t n, int *exis
     return HL_OK;
 }
 
-/* Keys repeated within one call: objects are written in order, so the last
- * one wins, as in ETS. With only_new, only rows already in the table count
- * as existing (ets:insert_new(T, [{a,1},{a,2}]) on an empty table is true). */
+/* Keys repeated within one call: objects are written in the order ETS
+ * (OTP 25) writes a list: the list's order (the last of a key wins in a
+ * set), except in a bag, which ETS fills from the list's end, so a bag's
+ * lookup lists one call's objects last first (ets:insert(B, [{a,1},{a,2}])
+ * then lookup gives [{a,2},{a,1}]; a duplicate_bag gives [{a,1},{a,2}]). With only_new, only rows
+ * already in the table count as existing (ets:insert_new(T, [{a,1},{a,2}])
+ * on an empty table is true). */
 int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes *objs, size_t n,
                     int only_new, int *inserted)
 {
@@ -133,11 +137,12 @@ int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes 
     }
     if (!rc && only_new)
         rc = any_exists(&op, objs, n, &exists);
+    int reverse = op.meta.type == HL_BAG;
     for (size_t i = 0; i < n && !rc && !exists; i++) {
-        hl_bytes key;
-        rc = hl_store_object_key(&op.meta, objs[i], &scratch, &key);
+        hl_bytes key, obj = objs[reverse ? n - 1 - i : i];
+        rc = hl_store_object_key(&op.meta, obj, &scratch, &key);
         if (!rc)
-            rc = hl_store_row_put(&op, key, objs[i]);
+            rc = hl_store_row_put(&op, key, obj);
     }
     hl_buf_free(&scratch);
     rc = hl_store_op_end(&op, rc);

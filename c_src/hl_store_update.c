@@ -115,12 +115,32 @@ static int element_cb(void *ctx, hl_bytes obj)
     return e->fn(e->ctx, el);
 }
 
+static int element_row_cb(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+    (void)k;
+    return element_cb(ctx, (hl_bytes){v->mv_data, v->mv_size});
+}
+
 int hl_store_lookup_element(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, size_t pos,
-                            hl_store_row_fn fn, void *ctx)
+                            hl_store_row_fn fn, void *ctx, int *many)
 {
     element_ctx e = {pos, fn, ctx, 0};
+    hl_store_op op;
+    MDB_val v;
+    int found = 0;
+    *many = 0;
     if (pos < 1)
         return HL_EBADARG;
-    int rc = hl_store_lookup(s, name, caller, key, element_cb, &e);
+    int rc = hl_store_op_begin(&op, s, HL_OP_READ, name, HL_OPF_META | HL_OPF_DBI);
+    if (rc)
+        return rc;
+    *many = hl_store_is_bag(&op.meta);
+    if (!hl_owner_may_read(&op.meta.own, op.meta.access, caller))
+        rc = HL_EACCESS;
+    else if (*many)
+        rc = hl_bag_scan(&op, key, element_row_cb, &e);
+    else if (!(rc = hl_store_row_get(&op, key, &found, &v)) && found)
+        rc = element_row_cb(&e, NULL, &v);
+    rc = hl_store_op_end(&op, rc);
     return rc ? rc : e.n ? HL_OK : HL_EBADARG;
 }

@@ -156,6 +156,8 @@ int hl_store_chunk(hl_store *s, hl_bytes name, hl_bytes caller, int back, hl_byt
     int rc = walk_begin(&w, s, name, caller);
     if (rc)
         return rc;
+    if (w.op.meta.type != HL_ORDERED_SET)
+        back = 0; /* foldr is foldl there, as last/prev are first/next */
     if (after.len && w.op.meta.type == HL_ORDERED_SET && after.len > HL_STORE_MAX_INLINE_KEY)
         rc = HL_EUNSUPPORTED;
     else if (after.len)

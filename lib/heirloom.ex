@@ -107,6 +107,77 @@ defmodule Heirloom do
   @spec tab2list(tab()) :: [tuple()]
   defdelegate tab2list(tab), to: :heirloom
 
+  # The key-based half of :ets, for every table type.
+
+  @doc """
+  Like `:ets.first/1`. An `:ordered_set` walks in term order; other types in
+  an order of their own (as ETS's hash order), where `last/1` is `first/1`
+  and `prev/2` is `next/2`, as in ETS.
+  """
+  @spec first(tab()) :: term()
+  defdelegate first(tab), to: :heirloom
+
+  @doc "Like `:ets.last/1`."
+  @spec last(tab()) :: term()
+  defdelegate last(tab), to: :heirloom
+
+  @doc """
+  Like `:ets.next/2`: for an `:ordered_set` the key need not be in the table;
+  for other types it must be (else `ArgumentError`). Without
+  `safe_fixtable/2`, as in ETS, a walk while others write may miss keys
+  written meanwhile.
+  """
+  @spec next(tab(), term()) :: term()
+  defdelegate next(tab, key), to: :heirloom
+
+  @doc "Like `:ets.prev/2`."
+  @spec prev(tab(), term()) :: term()
+  defdelegate prev(tab, key), to: :heirloom
+
+  @doc "Like `:ets.lookup_element/3`."
+  @spec lookup_element(tab(), term(), pos_integer()) :: term()
+  defdelegate lookup_element(tab, key, pos), to: :heirloom
+
+  @doc """
+  Like `:ets.update_counter/3`: `incr`, `{pos, incr}`,
+  `{pos, incr, threshold, set_value}` or a list of those, on integers of any
+  size, atomically.
+  """
+  @spec update_counter(tab(), term(), term()) :: integer() | [integer()]
+  defdelegate update_counter(tab, key, op), to: :heirloom
+
+  @doc "Like `:ets.update_counter/4`: `default` is inserted (with `key`) when `key` has no object."
+  @spec update_counter(tab(), term(), term(), tuple()) :: integer() | [integer()]
+  defdelegate update_counter(tab, key, op, default), to: :heirloom
+
+  @doc "Like `:ets.update_element/3`."
+  @spec update_element(tab(), term(), tuple() | [tuple()]) :: boolean()
+  defdelegate update_element(tab, key, spec), to: :heirloom
+
+  @doc "Like `:ets.take/2`."
+  @spec take(tab(), term()) :: [tuple()]
+  defdelegate take(tab, key), to: :heirloom
+
+  @doc "Like `:ets.delete_object/2`."
+  @spec delete_object(tab(), tuple()) :: true
+  defdelegate delete_object(tab, object), to: :heirloom
+
+  @doc "Like `:ets.whereis/1`: a named table is known by its name, so this is the name or `:undefined`."
+  @spec whereis(atom()) :: atom()
+  defdelegate whereis(name), to: :heirloom
+
+  @doc """
+  Like `:ets.foldl/3`. The function runs in the caller over chunks fetched
+  as it goes (each one read snapshot): as in ETS without `safe_fixtable/2`,
+  objects written meanwhile may or may not be seen; none is seen twice.
+  """
+  @spec foldl((tuple(), acc -> acc), acc, tab()) :: acc when acc: term()
+  defdelegate foldl(fun, acc, tab), to: :heirloom
+
+  @doc "Like `:ets.foldr/3`: an `:ordered_set` in reverse term order; other types as `foldl/3`."
+  @spec foldr((tuple(), acc -> acc), acc, tab()) :: acc when acc: term()
+  defdelegate foldr(fun, acc, tab), to: :heirloom
+
   @doc "Like `:ets.give_away/3`; the receiver gets `{:\"ETS-TRANSFER\", tab, from, gift}`."
   @spec give_away(tab(), pid(), term()) :: true
   defdelegate give_away(tab, pid, gift), to: :heirloom

@@ -303,8 +303,10 @@ static void test_bags(void **state)
     seen s = {0};
     assert_int_equal(hl_store_insert(f->s, b, cnode, list, 6, 0, NULL), HL_OK);
     assert_int_equal(hl_store_insert(f->s, d, cnode, list, 6, 0, NULL), HL_OK);
+    /* ETS fills a bag from a list's end; -0.0 =:= 0.0 in OTP 25, so the
+     * first written stays: [{a,-0.0},{a,1},{a,2}], as ets:lookup gives. */
     lookup(f, b, a, &s);
-    expect(&s, 3, a1, a2, a0); /* -0.0 =:= 0.0 in OTP 25: the first stays */
+    expect(&s, 3, an0, a1, a2);
     lookup(f, d, a, &s);
     expect(&s, 5, a1, a2, a1, a0, an0);
     assert_int_equal(size_of(f, b), 4);
@@ -328,7 +330,7 @@ static void test_bags(void **state)
     assert_int_equal(size_of(f, b), 4);
     /* take gives the key's objects in order and deletes them. */
     assert_int_equal(hl_store_take(f->s, b, cnode, a, see, &s), HL_OK);
-    expect(&s, 3, a1, a2, a0);
+    expect(&s, 3, an0, a1, a2);
     lookup(f, b, a, &s);
     expect(&s, 0);
     assert_int_equal(hl_store_delete_key(f->s, d, cnode, a), HL_OK);
@@ -483,19 +485,20 @@ static void test_store_update_ops(void **state)
                      HL_EBADARG);
     lookup(f, o, two, &s);
     expect(&s, 1, pair(f, flt(f, 2.0), integer(f, 6)));
-    int updated = 1;
+    int updated = 1, many = 0;
     assert_int_equal(
         hl_store_update_element(f->s, o, cnode, integer(f, 9), pair(f, two, one), &updated), HL_OK);
     assert_false(updated);
     assert_int_equal(
         hl_store_update_element(f->s, o, cnode, two, pair(f, two, atom(f, "x")), &updated), HL_OK);
     assert_true(updated);
-    assert_int_equal(hl_store_lookup_element(f->s, o, cnode, two, 2, see, &s), HL_OK);
+    assert_int_equal(hl_store_lookup_element(f->s, o, cnode, two, 2, see, &s, &many), HL_OK);
     expect(&s, 1, atom(f, "x"));
-    assert_int_equal(hl_store_lookup_element(f->s, o, cnode, two, 3, see, &s), HL_EBADARG);
+    assert_false(many);
+    assert_int_equal(hl_store_lookup_element(f->s, o, cnode, two, 3, see, &s, &many), HL_EBADARG);
     hl_buf_free(&s.all);
     memset(&s, 0, sizeof s);
-    assert_int_equal(hl_store_lookup_element(f->s, o, cnode, integer(f, 9), 1, see, &s),
+    assert_int_equal(hl_store_lookup_element(f->s, o, cnode, integer(f, 9), 1, see, &s, &many),
                      HL_EBADARG);
     /* Bags: no counters, no update_element; lookup_element of every object. */
     put(f, b, pair(f, one, one));
@@ -503,8 +506,9 @@ static void test_store_update_ops(void **state)
     assert_int_equal(hl_store_update_counter(f->s, b, cnode, one, one, none, &res), HL_EBADARG);
     assert_int_equal(hl_store_update_element(f->s, b, cnode, one, pair(f, two, one), &updated),
                      HL_EBADARG);
-    assert_int_equal(hl_store_lookup_element(f->s, b, cnode, one, 2, see, &s), HL_OK);
+    assert_int_equal(hl_store_lookup_element(f->s, b, cnode, one, 2, see, &s, &many), HL_OK);
     expect(&s, 2, one, two);
+    assert_true(many);
     hl_buf_free(&res);
 }
 
