@@ -411,6 +411,30 @@ static ERL_NIF_TERM nif_size_dirty(ErlNifEnv *env, int argc, const ERL_NIF_TERM 
     return size_any(env, argv, 1);
 }
 
+/* --- handed to hl_nif_rows.c (hl_nif_int.h) ----------------------------- */
+
+static hl_store *call_store(const call_args *a)
+{
+    return a->e->store;
+}
+
+static int call_canon(ErlNifEnv *env, ERL_NIF_TERM t, int object_form, hl_buf *out)
+{
+    return canon_as(env, t, object_form ? HL_FORM_OBJECT : HL_FORM_KEY, out);
+}
+
+static ERL_NIF_TERM call_atom(const char *name)
+{
+    return !strcmp(name, "ok")      ? am_ok
+           : !strcmp(name, "error") ? am_error
+           : !strcmp(name, "true")  ? am_true
+           : !strcmp(name, "false") ? am_false
+                                    : am_dirty;
+}
+
+static const hl_nif_calls calls = {prologue,       epilogue,   call_store, set_caller, reader,
+                                   redo_as_caller, call_canon, error_term, call_atom};
+
 static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
 {
     (void)priv;
@@ -426,6 +450,7 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
         return 1;
     if (!registry_lock && !(registry_lock = enif_mutex_create("heirloom_nif_registry")))
         return 1;
+    hl_nif_rows_bind(&calls);
     instances++;
     return 0;
 }
@@ -448,57 +473,6 @@ static void unload(ErlNifEnv *env, void *priv)
         enif_mutex_destroy(registry_lock);
         registry_lock = NULL;
     }
-}
-
-/* --- shared with hl_nif_rows.c (hl_nif_int.h) --------------------------- */
-
-int hl_nif_prologue(ErlNifEnv *env, const ERL_NIF_TERM argv[], int with_key, call_args *a)
-{
-    return prologue(env, argv, with_key, a);
-}
-
-void hl_nif_epilogue(call_args *a)
-{
-    epilogue(a);
-}
-
-hl_store *hl_nif_store(const call_args *a)
-{
-    return a->e->store;
-}
-
-int hl_nif_set_caller(ErlNifEnv *env, call_args *a)
-{
-    return set_caller(env, a);
-}
-
-hl_bytes hl_nif_reader(const call_args *a)
-{
-    return reader(a);
-}
-
-int hl_nif_redo_as_caller(ErlNifEnv *env, call_args *a, int *rc)
-{
-    return redo_as_caller(env, a, rc);
-}
-
-int hl_nif_canon(ErlNifEnv *env, ERL_NIF_TERM t, int object_form, hl_buf *out)
-{
-    return canon_as(env, t, object_form ? HL_FORM_OBJECT : HL_FORM_KEY, out);
-}
-
-ERL_NIF_TERM hl_nif_error(ErlNifEnv *env, int err)
-{
-    return error_term(env, err);
-}
-
-ERL_NIF_TERM hl_nif_atom(const char *name)
-{
-    return !strcmp(name, "ok")      ? am_ok
-           : !strcmp(name, "error") ? am_error
-           : !strcmp(name, "true")  ? am_true
-           : !strcmp(name, "false") ? am_false
-                                    : am_dirty;
 }
 
 /* Normal schedulers only for short reads (see the file comment). */

@@ -20,24 +20,36 @@ typedef struct {
     hl_buf tab, caller, key;
 } call_args;
 
-/* argv[0] the store handle, argv[1] the table, argv[2] the key when
- * with_key. HL_EHANDLE for a handle of an unloaded library. Always call
- * hl_nif_epilogue after. */
-int hl_nif_prologue(ErlNifEnv *env, const ERL_NIF_TERM argv[], int with_key, call_args *a);
-void hl_nif_epilogue(call_args *a);
-/* The store of a's handle. */
-hl_store *hl_nif_store(const call_args *a);
-/* Fill a->caller with the calling process's canonical pid (every write). */
-int hl_nif_set_caller(ErlNifEnv *env, call_args *a);
-/* The reader a read goes as: anonymous until a private table refuses it. */
-hl_bytes hl_nif_reader(const call_args *a);
-/* After a read: 1 when it must be redone as the caller (*rc reset). */
-int hl_nif_redo_as_caller(ErlNifEnv *env, call_args *a, int *rc);
-/* Canonical external format of t: key form (0) or object form (1). */
-int hl_nif_canon(ErlNifEnv *env, ERL_NIF_TERM t, int object_form, hl_buf *out);
-ERL_NIF_TERM hl_nif_error(ErlNifEnv *env, int err);
-/* Atoms made at load: ok, error, true, false, dirty. */
-ERL_NIF_TERM hl_nif_atom(const char *name);
+/*
+ * The call helpers of hl_nif.c, handed to hl_nif_rows.c at load
+ * (hl_nif_rows_bind): hl_nif.c's function table names the NIFs of
+ * hl_nif_rows.c, so hl_nif_rows.c must not call into hl_nif.c by name
+ * (files depend one way, scripts/check_deps.sh).
+ */
+typedef struct {
+    /* argv[0] the store handle, argv[1] the table, argv[2] the key when
+     * with_key. HL_EHANDLE for a handle of an unloaded library. Always
+     * call epilogue after. */
+    int (*prologue)(ErlNifEnv *env, const ERL_NIF_TERM argv[], int with_key, call_args *a);
+    void (*epilogue)(call_args *a);
+    /* The store of a's handle. */
+    hl_store *(*store)(const call_args *a);
+    /* Fill a->caller with the calling process's canonical pid (writes). */
+    int (*set_caller)(ErlNifEnv *env, call_args *a);
+    /* The reader a read goes as: anonymous until a private table refuses. */
+    hl_bytes (*reader)(const call_args *a);
+    /* After a read: 1 when it must be redone as the caller (*rc reset). */
+    int (*redo_as_caller)(ErlNifEnv *env, call_args *a, int *rc);
+    /* Canonical external format of t: key form (0) or object form (1). */
+    int (*canon)(ErlNifEnv *env, ERL_NIF_TERM t, int object_form, hl_buf *out);
+    ERL_NIF_TERM (*error)(ErlNifEnv *env, int err);
+    /* ok, error, true, false or dirty, made at load. */
+    ERL_NIF_TERM (*atom)(const char *name);
+} hl_nif_calls;
+
+/* Called by hl_nif.c's load and upgrade, before any NIF runs; calls must
+ * live as long as the library. */
+void hl_nif_rows_bind(const hl_nif_calls *calls);
 
 /* The NIFs of hl_nif_rows.c, in hl_nif.c's function table. */
 #define HL_NIF_FN(name) ERL_NIF_TERM name(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])

@@ -16,6 +16,13 @@
 
 #include <string.h>
 
+static const hl_nif_calls *H; /* hl_nif.c's helpers, bound at load */
+
+void hl_nif_rows_bind(const hl_nif_calls *calls)
+{
+    H = calls;
+}
+
 /* Decode canonical bytes (with or without the 131 version byte). */
 static int decode(ErlNifEnv *env, hl_bytes t, ERL_NIF_TERM *out)
 {
@@ -64,8 +71,8 @@ static ERL_NIF_TERM in_order(terms *c)
 static ERL_NIF_TERM reply(ErlNifEnv *env, int rc, int dirty, ERL_NIF_TERM ok)
 {
     if (dirty || rc == HL_EWOULDBLOCK)
-        return hl_nif_atom("dirty");
-    return rc ? hl_nif_error(env, rc) : ok;
+        return H->atom("dirty");
+    return rc ? H->error(env, rc) : ok;
 }
 
 static ERL_NIF_TERM step_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirty_ok)
@@ -74,7 +81,7 @@ static ERL_NIF_TERM step_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirt
     char how[8];
     hl_step st;
     terms c = {env, enif_make_list(env, 0), 0, dirty_ok, 0};
-    int rc = hl_nif_prologue(env, argv, 0, &a);
+    int rc = H->prologue(env, argv, 0, &a);
     if (!rc && enif_get_atom(env, argv[2], how, sizeof how, ERL_NIF_LATIN1) <= 0)
         rc = HL_EBADARG;
     if (!rc) {
@@ -83,17 +90,17 @@ static ERL_NIF_TERM step_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirt
              : !strcmp(how, "next") ? HL_STEP_NEXT
                                     : HL_STEP_PREV;
         if (st == HL_STEP_NEXT || st == HL_STEP_PREV)
-            rc = hl_nif_canon(env, argv[3], 0, &a.key);
+            rc = H->canon(env, argv[3], 0, &a.key);
     }
     if (!rc) {
         hl_store_no_wait(!dirty_ok);
         do
-            rc = hl_store_step(hl_nif_store(&a), hl_buf_view(&a.tab), hl_nif_reader(&a), st,
+            rc = hl_store_step(H->store(&a), hl_buf_view(&a.tab), H->reader(&a), st,
                                hl_buf_view(&a.key), add_term, &c);
-        while (hl_nif_redo_as_caller(env, &a, &rc));
+        while (H->redo_as_caller(env, &a, &rc));
         hl_store_no_wait(0);
     }
-    hl_nif_epilogue(&a);
+    H->epilogue(&a);
     ERL_NIF_TERM key;
     if (!c.n || !enif_get_list_cell(env, c.list, &key, &c.list))
         key = enif_make_atom(env, "$end_of_table");
@@ -118,18 +125,18 @@ static ERL_NIF_TERM lookup_element_any(ErlNifEnv *env, const ERL_NIF_TERM argv[]
     ErlNifSInt64 pos;
     int many = 0;
     terms c = {env, enif_make_list(env, 0), 0, dirty_ok, 0};
-    int rc = hl_nif_prologue(env, argv, 1, &a);
+    int rc = H->prologue(env, argv, 1, &a);
     if (!rc && (!enif_get_int64(env, argv[3], &pos) || pos < 1))
         rc = HL_EBADARG;
     if (!rc) {
         hl_store_no_wait(!dirty_ok);
         do
-            rc = hl_store_lookup_element(hl_nif_store(&a), hl_buf_view(&a.tab), hl_nif_reader(&a),
+            rc = hl_store_lookup_element(H->store(&a), hl_buf_view(&a.tab), H->reader(&a),
                                          hl_buf_view(&a.key), (size_t)pos, add_term, &c, &many);
-        while (hl_nif_redo_as_caller(env, &a, &rc));
+        while (H->redo_as_caller(env, &a, &rc));
         hl_store_no_wait(0);
     }
-    hl_nif_epilogue(&a);
+    H->epilogue(&a);
     ERL_NIF_TERM out = in_order(&c), one;
     if (!many && !rc && !c.too_big && enif_get_list_cell(env, out, &one, &out))
         out = one;
@@ -179,31 +186,31 @@ HL_NIF_FN(hl_nif_fold_chunk)
     hl_buf after = {0};
     hl_meta m = {0};
     chunk_ctx c = {{env, enif_make_list(env, 0), 0, 1, 0}, 0, 1};
-    int rc = hl_nif_prologue(env, argv, 0, &a);
+    int rc = H->prologue(env, argv, 0, &a);
     if (!rc && (enif_get_atom(env, argv[2], dir, sizeof dir, ERL_NIF_LATIN1) <= 0 ||
                 (strcmp(dir, "foldl") && strcmp(dir, "foldr"))))
         rc = HL_EBADARG;
     if (!rc && enif_get_tuple(env, argv[3], &arity, &from) && arity == 2)
-        rc = hl_nif_canon(env, from[1], 1, &after);
+        rc = H->canon(env, from[1], 1, &after);
     else if (!rc && !enif_is_identical(argv[3], enif_make_atom(env, "start")))
         rc = HL_EBADARG;
     if (!rc && (!enif_get_int64(env, argv[4], &max) || max < 1))
         rc = HL_EBADARG;
     if (!rc)
-        rc = hl_store_get_meta(hl_nif_store(&a), hl_buf_view(&a.tab), &m);
+        rc = hl_store_get_meta(H->store(&a), hl_buf_view(&a.tab), &m);
     c.keypos = m.keypos;
     hl_meta_free(&m);
     if (!rc) {
         do
-            rc = hl_store_chunk(hl_nif_store(&a), hl_buf_view(&a.tab), hl_nif_reader(&a),
-                                dir[4] == 'r', hl_buf_view(&after),
-                                (size_t)(max > 10000 ? 10000 : max), chunk_cb, &c, &more);
-        while (hl_nif_redo_as_caller(env, &a, &rc));
+            rc = hl_store_chunk(H->store(&a), hl_buf_view(&a.tab), H->reader(&a), dir[4] == 'r',
+                                hl_buf_view(&after), (size_t)(max > 10000 ? 10000 : max), chunk_cb,
+                                &c, &more);
+        while (H->redo_as_caller(env, &a, &rc));
     }
-    hl_nif_epilogue(&a);
+    H->epilogue(&a);
     hl_buf_free(&after);
     if (rc)
-        return hl_nif_error(env, rc);
+        return H->error(env, rc);
     ERL_NIF_TERM next = more ? enif_make_tuple2(env, enif_make_atom(env, "after"), c.last)
                              : enif_make_atom(env, "done");
     return enif_make_tuple2(env, in_order(&c.t), next);
@@ -218,24 +225,24 @@ HL_NIF_FN(hl_nif_update_counter)
     const ERL_NIF_TERM *d;
     int arity;
     ERL_NIF_TERM out = 0;
-    int rc = hl_nif_prologue(env, argv, 1, &a);
+    int rc = H->prologue(env, argv, 1, &a);
     if (!rc)
-        rc = hl_nif_set_caller(env, &a);
+        rc = H->set_caller(env, &a);
     if (!rc)
-        rc = hl_nif_canon(env, argv[3], 1, &ops);
+        rc = H->canon(env, argv[3], 1, &ops);
     if (!rc && enif_get_tuple(env, argv[4], &arity, &d) && arity == 2)
-        rc = hl_nif_canon(env, d[1], 1, &dflt);
+        rc = H->canon(env, d[1], 1, &dflt);
     if (!rc)
-        rc = hl_store_update_counter(hl_nif_store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
+        rc = hl_store_update_counter(H->store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
                                      hl_buf_view(&a.key), hl_buf_view(&ops), hl_buf_view(&dflt),
                                      &res);
     if (!rc)
         rc = decode(env, hl_buf_view(&res), &out);
-    hl_nif_epilogue(&a);
+    H->epilogue(&a);
     hl_buf_free(&ops);
     hl_buf_free(&dflt);
     hl_buf_free(&res);
-    return rc ? hl_nif_error(env, rc) : out;
+    return rc ? H->error(env, rc) : out;
 }
 
 HL_NIF_FN(hl_nif_update_element)
@@ -244,17 +251,17 @@ HL_NIF_FN(hl_nif_update_element)
     call_args a;
     hl_buf spec = {0};
     int updated = 0;
-    int rc = hl_nif_prologue(env, argv, 1, &a);
+    int rc = H->prologue(env, argv, 1, &a);
     if (!rc)
-        rc = hl_nif_set_caller(env, &a);
+        rc = H->set_caller(env, &a);
     if (!rc)
-        rc = hl_nif_canon(env, argv[3], 1, &spec);
+        rc = H->canon(env, argv[3], 1, &spec);
     if (!rc)
-        rc = hl_store_update_element(hl_nif_store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
+        rc = hl_store_update_element(H->store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
                                      hl_buf_view(&a.key), hl_buf_view(&spec), &updated);
-    hl_nif_epilogue(&a);
+    H->epilogue(&a);
     hl_buf_free(&spec);
-    return rc ? hl_nif_error(env, rc) : hl_nif_atom(updated ? "true" : "false");
+    return rc ? H->error(env, rc) : H->atom(updated ? "true" : "false");
 }
 
 HL_NIF_FN(hl_nif_take)
@@ -262,14 +269,14 @@ HL_NIF_FN(hl_nif_take)
     (void)argc;
     call_args a;
     terms c = {env, enif_make_list(env, 0), 0, 1, 0};
-    int rc = hl_nif_prologue(env, argv, 1, &a);
+    int rc = H->prologue(env, argv, 1, &a);
     if (!rc)
-        rc = hl_nif_set_caller(env, &a);
+        rc = H->set_caller(env, &a);
     if (!rc)
-        rc = hl_store_take(hl_nif_store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
+        rc = hl_store_take(H->store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
                            hl_buf_view(&a.key), add_term, &c);
-    hl_nif_epilogue(&a);
-    return rc ? hl_nif_error(env, rc) : in_order(&c);
+    H->epilogue(&a);
+    return rc ? H->error(env, rc) : in_order(&c);
 }
 
 HL_NIF_FN(hl_nif_delete_object)
@@ -277,17 +284,17 @@ HL_NIF_FN(hl_nif_delete_object)
     (void)argc;
     call_args a;
     hl_buf obj = {0};
-    int rc = hl_nif_prologue(env, argv, 0, &a);
+    int rc = H->prologue(env, argv, 0, &a);
     if (!rc && !enif_is_tuple(env, argv[2]))
         rc = HL_EBADARG;
     if (!rc)
-        rc = hl_nif_set_caller(env, &a);
+        rc = H->set_caller(env, &a);
     if (!rc)
-        rc = hl_nif_canon(env, argv[2], 1, &obj);
+        rc = H->canon(env, argv[2], 1, &obj);
     if (!rc)
-        rc = hl_store_delete_object(hl_nif_store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
+        rc = hl_store_delete_object(H->store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
                                     hl_buf_view(&obj));
-    hl_nif_epilogue(&a);
+    H->epilogue(&a);
     hl_buf_free(&obj);
-    return rc ? hl_nif_error(env, rc) : hl_nif_atom("true");
+    return rc ? H->error(env, rc) : H->atom("true");
 }
