@@ -178,6 +178,26 @@ defmodule Heirloom do
   @spec foldr((tuple(), acc -> acc), acc, tab()) :: acc when acc: term()
   defdelegate foldr(fun, acc, tab), to: :heirloom
 
+  @doc "Like `:ets.tab2file/2`, in ETS's own file format (`:ets.file2tab/1` reads it)."
+  @spec tab2file(tab(), Path.t()) :: :ok | {:error, term()}
+  def tab2file(tab, file), do: :heirloom.tab2file(tab, to_charlist(file))
+
+  @doc "Like `:ets.tab2file/3`: options `{:extended_info, [:object_count, :md5sum]}`, `{:sync, bool}`."
+  @spec tab2file(tab(), Path.t(), list()) :: :ok | {:error, term()}
+  def tab2file(tab, file, options), do: :heirloom.tab2file(tab, to_charlist(file), options)
+
+  @doc "Like `:ets.file2tab/1`: a file `:ets.tab2file/2` wrote becomes a Heirloom table."
+  @spec file2tab(Path.t()) :: {:ok, tab()} | {:error, term()}
+  def file2tab(file), do: :heirloom.file2tab(to_charlist(file))
+
+  @doc "Like `:ets.file2tab/2`: options `{:verify, bool}`, `{:table, tab}`."
+  @spec file2tab(Path.t(), list()) :: {:ok, tab()} | {:error, term()}
+  def file2tab(file, options), do: :heirloom.file2tab(to_charlist(file), options)
+
+  @doc "Like `:ets.tabfile_info/1`."
+  @spec tabfile_info(Path.t()) :: {:ok, list()} | {:error, term()}
+  def tabfile_info(file), do: :heirloom.tabfile_info(to_charlist(file))
+
   @doc "Like `:ets.give_away/3`; the receiver gets `{:\"ETS-TRANSFER\", tab, from, gift}`."
   @spec give_away(tab(), pid(), term()) :: true
   defdelegate give_away(tab, pid, gift), to: :heirloom

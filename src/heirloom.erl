@@ -24,6 +24,7 @@
 -export([first/1, last/1, next/2, prev/2, lookup_element/3, update_counter/3,
          update_counter/4, update_element/3, take/2, delete_object/2, whereis/1, foldl/3,
          foldr/3]).
+-export([tab2file/2, tab2file/3, file2tab/1, file2tab/2, tabfile_info/1]).
 -export([path/0, forget_path/1]).
 
 %% The ets functions (OTP 25) Heirloom does not provide yet. Each raises
@@ -31,23 +32,21 @@
 %% message that says so. A function leaves this list, the export below and
 %% the README's "Not yet provided" when it is implemented; lib/heirloom.ex
 %% reads this attribute to delegate the same functions.
--not_yet_provided([{file2tab, 1}, {file2tab, 2}, {from_dets, 2}, {fun2ms, 1}, {i, 0}, {i, 1},
-                   {i, 2}, {i, 3}, {init_table, 2}, {is_compiled_ms, 1}, {match, 1}, {match, 2},
-                   {match, 3}, {match_delete, 2}, {match_object, 1}, {match_object, 2},
-                   {match_object, 3}, {match_spec_compile, 1}, {match_spec_run, 2},
-                   {match_spec_run_r, 3}, {rename, 2}, {repair_continuation, 2},
-                   {safe_fixtable, 2}, {select, 1}, {select, 2}, {select, 3}, {select_count, 2},
-                   {select_delete, 2}, {select_replace, 2}, {select_reverse, 1},
-                   {select_reverse, 2}, {select_reverse, 3}, {slot, 2}, {tab2file, 2},
-                   {tab2file, 3}, {tabfile_info, 1}, {table, 1}, {table, 2}, {test_ms, 2},
+-not_yet_provided([{from_dets, 2}, {fun2ms, 1}, {i, 0}, {i, 1}, {i, 2}, {i, 3}, {init_table, 2},
+                   {is_compiled_ms, 1}, {match, 1}, {match, 2}, {match, 3}, {match_delete, 2},
+                   {match_object, 1}, {match_object, 2}, {match_object, 3},
+                   {match_spec_compile, 1}, {match_spec_run, 2}, {match_spec_run_r, 3},
+                   {rename, 2}, {repair_continuation, 2}, {safe_fixtable, 2}, {select, 1},
+                   {select, 2}, {select, 3}, {select_count, 2}, {select_delete, 2},
+                   {select_replace, 2}, {select_reverse, 1}, {select_reverse, 2},
+                   {select_reverse, 3}, {slot, 2}, {table, 1}, {table, 2}, {test_ms, 2},
                    {to_dets, 2}]).
--export([file2tab/1, file2tab/2, from_dets/2, fun2ms/1, i/0, i/1, i/2, i/3, init_table/2,
-         is_compiled_ms/1, match/1, match/2, match/3, match_delete/2, match_object/1,
-         match_object/2, match_object/3, match_spec_compile/1, match_spec_run/2,
-         match_spec_run_r/3, rename/2, repair_continuation/2, safe_fixtable/2, select/1, select/2,
-         select/3, select_count/2, select_delete/2, select_replace/2, select_reverse/1,
-         select_reverse/2, select_reverse/3, slot/2, tab2file/2, tab2file/3, tabfile_info/1,
-         table/1, table/2, test_ms/2, to_dets/2]).
+-export([from_dets/2, fun2ms/1, i/0, i/1, i/2, i/3, init_table/2, is_compiled_ms/1, match/1,
+         match/2, match/3, match_delete/2, match_object/1, match_object/2, match_object/3,
+         match_spec_compile/1, match_spec_run/2, match_spec_run_r/3, rename/2,
+         repair_continuation/2, safe_fixtable/2, select/1, select/2, select/3, select_count/2,
+         select_delete/2, select_replace/2, select_reverse/1, select_reverse/2, select_reverse/3,
+         slot/2, table/1, table/2, test_ms/2, to_dets/2]).
 
 -type tab() :: atom() | reference().
 -type reason() :: atom() | {owned_by, pid()}
@@ -211,6 +210,25 @@ foldl(Fun, Acc, Tab) -> fold(foldl, Fun, Acc, Tab).
 %% types in the order of `foldl/3', as in ETS.
 -spec foldr(fun((tuple(), Acc) -> Acc), Acc, tab()) -> Acc.
 foldr(Fun, Acc, Tab) -> fold(foldr, Fun, Acc, Tab).
+
+%% @doc Like `ets:tab2file/2,3', in ETS's own file format: `ets:file2tab/1'
+%% loads what this writes (see heirloom_tabfile).
+-spec tab2file(tab(), file:name()) -> ok | {error, term()}.
+tab2file(Tab, File) -> heirloom_tabfile:tab2file(Tab, File, []).
+
+-spec tab2file(tab(), file:name(), list()) -> ok | {error, term()}.
+tab2file(Tab, File, Options) -> heirloom_tabfile:tab2file(Tab, File, Options).
+
+%% @doc Like `ets:file2tab/1,2': a file written by `ets:tab2file/2' (or by
+%% `tab2file/2') becomes a Heirloom table, the caller its owner.
+-spec file2tab(file:name()) -> {ok, tab()} | {error, term()}.
+file2tab(File) -> heirloom_tabfile:file2tab(File, []).
+
+-spec file2tab(file:name(), list()) -> {ok, tab()} | {error, term()}.
+file2tab(File, Options) -> heirloom_tabfile:file2tab(File, Options).
+
+-spec tabfile_info(file:name()) -> {ok, list()} | {error, term()}.
+tabfile_info(File) -> heirloom_tabfile:tabfile_info(File).
 
 -define(FOLD_CHUNK, 1000).
 
@@ -459,8 +477,6 @@ not_yet_provided() ->
 
 %% Not yet provided (see the not_yet_provided attribute): badarg, cause
 %% not_supported. Argument names as in ets's documentation.
-file2tab(Filename) -> ?NOT_YET([Filename]).
-file2tab(Filename, Options) -> ?NOT_YET([Filename, Options]).
 from_dets(Table, DetsTab) -> ?NOT_YET([Table, DetsTab]).
 fun2ms(LiteralFun) -> ?NOT_YET([LiteralFun]).
 i() -> ?NOT_YET([]).
@@ -492,9 +508,6 @@ select_reverse(Continuation) -> ?NOT_YET([Continuation]).
 select_reverse(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
 select_reverse(Table, MatchSpec, Limit) -> ?NOT_YET([Table, MatchSpec, Limit]).
 slot(Table, I) -> ?NOT_YET([Table, I]).
-tab2file(Table, Filename) -> ?NOT_YET([Table, Filename]).
-tab2file(Table, Filename, Options) -> ?NOT_YET([Table, Filename, Options]).
-tabfile_info(Filename) -> ?NOT_YET([Filename]).
 table(Table) -> ?NOT_YET([Table]).
 table(Table, Options) -> ?NOT_YET([Table, Options]).
 test_ms(Tuple, MatchSpec) -> ?NOT_YET([Tuple, MatchSpec]).
