@@ -269,6 +269,21 @@ int hl_dm_drop(hl_dm *dm, hl_bytes tab, hl_bytes caller)
     return rc;
 }
 
+int hl_dm_rename(hl_dm *dm, hl_bytes tab, hl_bytes caller, hl_bytes new_name)
+{
+    hl_meta m = {0};
+    int rc = hl_store_get_meta(dm->store, tab, &m);
+    if (!rc)
+        rc = hl_store_rename(dm->store, tab, caller, new_name);
+    if (!rc && m.named && !hl_bytes_eq(tab, new_name)) {
+        /* The owner's and heir's deaths must now find the new name. */
+        unindex(dm, tab, &m.own, NULL);
+        hl_dm_watch_table(dm, new_name, &m.own);
+    }
+    hl_meta_free(&m);
+    return rc;
+}
+
 /* Every table, once, before the C node serves: collect the names in one
  * read snapshot, then one write transaction each. */
 void hl_dm_restart(hl_dm *dm)

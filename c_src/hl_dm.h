@@ -50,6 +50,9 @@ int hl_dm_work(hl_dm *dm, size_t budget);
 /* ets:delete/1: drop the table (hl_store_drop's rules and errors) and
  * forget its owner and heir in the index. */
 int hl_dm_drop(hl_dm *dm, hl_bytes tab, hl_bytes caller);
+/* rename/2 (hl_store_rename), and the owner and heir watched under the new
+ * name. */
+int hl_dm_rename(hl_dm *dm, hl_bytes tab, hl_bytes caller, hl_bytes new_name);
 /* The C node (re)started: it holds every table until claimed. */
 void hl_dm_restart(hl_dm *dm);
 /* Build {'ETS-TRANSFER', Tab, From, Data}; from.len 0 means the C node. */

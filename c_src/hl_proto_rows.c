@@ -223,6 +223,30 @@ static int fold_chunk(rq *r)
     return rc;
 }
 
+/* rename: the new name for a named table, the table id for an unnamed
+ * one, as ETS answers. */
+static int rename_table(rq *r)
+{
+    char name[1024];
+    hl_bytes tab, new_name;
+    hl_meta m = {0};
+    int rc = hl_args_table(r->a, r->args[0], &tab);
+    if (!rc)
+        rc = hl_term_get_atom(r->args[1].data, r->args[1].len, name, sizeof name);
+    if (!rc)
+        rc = hl_args_canon(r->a, r->args[1], &new_name);
+    if (!rc)
+        rc = hl_store_get_meta(r->p->store, tab, &m);
+    int named = m.named;
+    hl_meta_free(&m);
+    if (!rc)
+        rc = hl_dm_rename(r->p->dm, tab, r->caller, new_name);
+    if (rc)
+        return rc;
+    return named ? hl_buf_append(r->reply, new_name.data, new_name.len)
+                 : hl_buf_append(r->reply, tab.data, tab.len);
+}
+
 int hl_proto_rows(hl_proto *p, const char *verb, hl_bytes caller, hl_args *arena,
                   const hl_bytes *args, size_t nargs, hl_buf *reply)
 {
@@ -247,6 +271,8 @@ int hl_proto_rows(hl_proto *p, const char *verb, hl_bytes caller, hl_args *arena
         return delete_object(&r);
     if (nargs == 1 && !strcmp(verb, "whereis"))
         return whereis(&r);
+    if (nargs == 2 && !strcmp(verb, "rename"))
+        return rename_table(&r);
     if (nargs == 4 && !strcmp(verb, "fold_chunk"))
         return fold_chunk(&r);
     return HL_EUNKNOWN;

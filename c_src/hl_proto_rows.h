@@ -11,6 +11,7 @@
  *   {take, T, K}                                     the objects
  *   {delete_object, T, Obj}                          true
  *   {whereis, Name}                                  Name | undefined
+ *   {rename, T, Name}                                Name (T when unnamed)
  *   {fold_chunk, T, foldl | foldr, From, Max}        {Objects, Next}
  *     From is start or {after, K}; Next is done or {after, K} (the last key
  *     of this chunk); Max (1..10000) objects or a little more: a chunk ends

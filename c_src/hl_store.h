@@ -95,6 +95,11 @@ int hl_store_set_own(hl_store *s, hl_bytes name, const hl_own *own);
  * transaction: HL_ENOTOWNER unless caller owns the table (or is the C node,
  * caller.len 0); HL_ENOTABLE; HL_EBADARG for an access out of range. */
 int hl_store_set_access(hl_store *s, hl_bytes name, hl_bytes caller, hl_access access);
+/* rename/2: a named table's meta moves to new_name (canonical atom), rows
+ * and all; an unnamed table only changes the name info(T, name) gives.
+ * HL_EACCESS unless the caller may write (owner, or a public table);
+ * HL_EEXISTS if new_name is taken; HL_ENOTABLE. */
+int hl_store_rename(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes new_name);
 /* Call fn for every table (in name byte order) inside one read snapshot;
  * views are valid only during the call. A non-zero return from fn stops the
  * walk and is returned. */

@@ -242,3 +242,37 @@ int hl_store_stats(hl_store *s, hl_bytes name, hl_table_stats *out)
     }
     return hl_store_op_end(&op, rc);
 }
+
+/* The meta moves to the new name's key in one transaction (the rows stay
+ * in "t<dbid>", which a name never appears in). An unnamed table keeps its
+ * reference and changes only the name info(T, name) reports, as in ETS. */
+int hl_store_rename(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes new_name)
+{
+    hl_store_op op;
+    unsigned char tmp[HL_STORE_HASHED_KEY];
+    MDB_val k;
+    if (new_name.len == 0)
+        return HL_EBADARG;
+    int rc = hl_store_op_begin(&op, s, HL_OP_WRITE, name, HL_OPF_META);
+    if (rc)
+        return rc;
+    hl_meta m = op.meta; /* views into the txn, valid until the first write */
+    if (!hl_owner_may_write(&m.own, m.access, caller))
+        rc = HL_EACCESS;
+    if (!rc && !m.named) {
+        m.name = new_name;
+        return hl_store_op_end(&op, put_meta(&op, name, &m));
+    }
+    if (!rc && !hl_bytes_eq(name, new_name)) {
+        rc = hl_store_op_meta(&op, new_name);
+        rc = rc == HL_OK ? HL_EEXISTS : rc == HL_ENOTABLE ? HL_OK : rc;
+        if (!rc)
+            rc = put_meta(&op, new_name, &m);
+        if (!rc) {
+            (void)hl_store_key_of(name, tmp, &k);
+            int mrc = mdb_del(op.txn, hl_store_meta_dbi(s), &k, NULL);
+            rc = mrc ? hl_store_mdb_err(s, mrc, "rename") : HL_OK;
+        }
+    }
+    return hl_store_op_end(&op, rc);
+}

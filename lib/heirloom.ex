@@ -178,6 +178,14 @@ defmodule Heirloom do
   @spec foldr((tuple(), acc -> acc), acc, tab()) :: acc when acc: term()
   defdelegate foldr(fun, acc, tab), to: :heirloom
 
+  @doc """
+  Like `:ets.rename/2`: a named table is known by its new name from then on
+  (rows, owner and heir kept); an unnamed one keeps its reference and only
+  `info(tab, :name)` changes.
+  """
+  @spec rename(tab(), atom()) :: tab()
+  defdelegate rename(tab, name), to: :heirloom
+
   @doc "Like `:ets.tab2file/2`, in ETS's own file format (`:ets.file2tab/1` reads it)."
   @spec tab2file(tab(), Path.t()) :: :ok | {:error, term()}
   def tab2file(tab, file), do: :heirloom.tab2file(tab, to_charlist(file))

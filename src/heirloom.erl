@@ -24,7 +24,7 @@
 -export([first/1, last/1, next/2, prev/2, lookup_element/3, update_counter/3,
          update_counter/4, update_element/3, take/2, delete_object/2, whereis/1, foldl/3,
          foldr/3]).
--export([tab2file/2, tab2file/3, file2tab/1, file2tab/2, tabfile_info/1]).
+-export([tab2file/2, tab2file/3, file2tab/1, file2tab/2, tabfile_info/1, rename/2]).
 -export([path/0, forget_path/1]).
 
 %% The ets functions (OTP 25) Heirloom does not provide yet. Each raises
@@ -36,17 +36,16 @@
                    {is_compiled_ms, 1}, {match, 1}, {match, 2}, {match, 3}, {match_delete, 2},
                    {match_object, 1}, {match_object, 2}, {match_object, 3},
                    {match_spec_compile, 1}, {match_spec_run, 2}, {match_spec_run_r, 3},
-                   {rename, 2}, {repair_continuation, 2}, {safe_fixtable, 2}, {select, 1},
-                   {select, 2}, {select, 3}, {select_count, 2}, {select_delete, 2},
-                   {select_replace, 2}, {select_reverse, 1}, {select_reverse, 2},
-                   {select_reverse, 3}, {slot, 2}, {table, 1}, {table, 2}, {test_ms, 2},
-                   {to_dets, 2}]).
+                   {repair_continuation, 2}, {safe_fixtable, 2}, {select, 1}, {select, 2},
+                   {select, 3}, {select_count, 2}, {select_delete, 2}, {select_replace, 2},
+                   {select_reverse, 1}, {select_reverse, 2}, {select_reverse, 3}, {slot, 2},
+                   {table, 1}, {table, 2}, {test_ms, 2}, {to_dets, 2}]).
 -export([from_dets/2, fun2ms/1, i/0, i/1, i/2, i/3, init_table/2, is_compiled_ms/1, match/1,
          match/2, match/3, match_delete/2, match_object/1, match_object/2, match_object/3,
-         match_spec_compile/1, match_spec_run/2, match_spec_run_r/3, rename/2,
-         repair_continuation/2, safe_fixtable/2, select/1, select/2, select/3, select_count/2,
-         select_delete/2, select_replace/2, select_reverse/1, select_reverse/2, select_reverse/3,
-         slot/2, table/1, table/2, test_ms/2, to_dets/2]).
+         match_spec_compile/1, match_spec_run/2, match_spec_run_r/3, repair_continuation/2,
+         safe_fixtable/2, select/1, select/2, select/3, select_count/2, select_delete/2,
+         select_replace/2, select_reverse/1, select_reverse/2, select_reverse/3, slot/2, table/1,
+         table/2, test_ms/2, to_dets/2]).
 
 -type tab() :: atom() | reference().
 -type reason() :: atom() | {owned_by, pid()}
@@ -229,6 +228,12 @@ file2tab(File, Options) -> heirloom_tabfile:file2tab(File, Options).
 
 -spec tabfile_info(file:name()) -> {ok, list()} | {error, term()}.
 tabfile_info(File) -> heirloom_tabfile:tabfile_info(File).
+
+%% @doc Like `ets:rename/2': a named table is known by its new name from
+%% then on (rows, owner and heir kept); an unnamed one keeps its reference
+%% and only `info(T, name)' changes. Returns the new name, or the reference.
+-spec rename(tab(), atom()) -> tab().
+rename(Tab, Name) -> checked([Tab, Name], {rename, Tab, Name}).
 
 -define(FOLD_CHUNK, 1000).
 
@@ -495,7 +500,6 @@ match_object(Table, Pattern, Limit) -> ?NOT_YET([Table, Pattern, Limit]).
 match_spec_compile(MatchSpec) -> ?NOT_YET([MatchSpec]).
 match_spec_run(List, CompiledMatchSpec) -> ?NOT_YET([List, CompiledMatchSpec]).
 match_spec_run_r(List, CompiledMatchSpec, Acc) -> ?NOT_YET([List, CompiledMatchSpec, Acc]).
-rename(Table, Name) -> ?NOT_YET([Table, Name]).
 repair_continuation(Continuation, MatchSpec) -> ?NOT_YET([Continuation, MatchSpec]).
 safe_fixtable(Table, Fix) -> ?NOT_YET([Table, Fix]).
 select(Continuation) -> ?NOT_YET([Continuation]).
