@@ -63,6 +63,10 @@ static int step(rq *r, hl_step how, int with_key)
     hl_bytes tab, key = {NULL, 0};
     size_t mark = r->reply->len;
     int rc = with_key ? table_and_key(r, &tab, &key) : hl_args_table(r->a, r->args[0], &tab);
+    /* In a fixed table the walk goes on from a key deleted meanwhile, as
+     * in ETS (hl_store_step's *_FIXED steps). */
+    if (!rc && with_key && hl_fix_fixed(hl_dm_fixes(r->p->dm), tab))
+        how = how == HL_STEP_NEXT ? HL_STEP_NEXT_FIXED : HL_STEP_PREV_FIXED;
     if (!rc)
         rc = hl_store_step(r->p->store, tab, r->caller, how, key, put_key, r->reply);
     if (!rc && r->reply->len == mark)
@@ -247,6 +251,19 @@ static int rename_table(rq *r)
                  : hl_buf_append(r->reply, tab.data, tab.len);
 }
 
+static int safe_fixtable(rq *r)
+{
+    char on[8];
+    hl_bytes tab;
+    int rc = hl_args_table(r->a, r->args[0], &tab);
+    if (!rc && (hl_term_get_atom(r->args[1].data, r->args[1].len, on, sizeof on) ||
+                (strcmp(on, "true") && strcmp(on, "false"))))
+        rc = HL_EBADARG;
+    if (!rc)
+        rc = hl_dm_fix(r->p->dm, tab, r->caller, on[0] == 't');
+    return rc ? rc : put_atom(r->reply, "true");
+}
+
 int hl_proto_rows(hl_proto *p, const char *verb, hl_bytes caller, hl_args *arena,
                   const hl_bytes *args, size_t nargs, hl_buf *reply)
 {
@@ -271,6 +288,8 @@ int hl_proto_rows(hl_proto *p, const char *verb, hl_bytes caller, hl_args *arena
         return delete_object(&r);
     if (nargs == 1 && !strcmp(verb, "whereis"))
         return whereis(&r);
+    if (nargs == 2 && !strcmp(verb, "safe_fixtable"))
+        return safe_fixtable(&r);
     if (nargs == 2 && !strcmp(verb, "rename"))
         return rename_table(&r);
     if (nargs == 4 && !strcmp(verb, "fold_chunk"))

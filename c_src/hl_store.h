@@ -166,7 +166,17 @@ int hl_store_update_element(hl_store *s, hl_bytes name, hl_bytes caller, hl_byte
 
 /* --- walks (hl_store_walk.c) -------------------------------------------- */
 
-typedef enum { HL_STEP_FIRST, HL_STEP_NEXT, HL_STEP_LAST, HL_STEP_PREV } hl_step;
+/* *_FIXED: NEXT and PREV in a table fixed by safe_fixtable, where the key
+ * need not be in the table for any type (the walk goes on from where it
+ * was, as ETS's fixed tables allow). */
+typedef enum {
+    HL_STEP_FIRST,
+    HL_STEP_NEXT,
+    HL_STEP_LAST,
+    HL_STEP_PREV,
+    HL_STEP_NEXT_FIXED,
+    HL_STEP_PREV_FIXED
+} hl_step;
 /* first/next/last/prev: fn is called once with the key found (the key
  * element of its object, canonical, NO version byte, valid during the call),
  * or not at all at the end of the table ('$end_of_table'). key (canonical)

@@ -116,7 +116,9 @@ int hl_store_step(hl_store *s, hl_bytes name, hl_bytes caller, hl_step how, hl_b
     int rc = walk_begin(&w, s, name, caller);
     if (rc)
         return rc;
-    int ordered = w.op.meta.type == HL_ORDERED_SET;
+    int ordered = w.op.meta.type == HL_ORDERED_SET, fixed = how >= HL_STEP_NEXT_FIXED;
+    if (fixed)
+        how = how == HL_STEP_NEXT_FIXED ? HL_STEP_NEXT : HL_STEP_PREV;
     if (!ordered && (how == HL_STEP_LAST || how == HL_STEP_PREV))
         how = how == HL_STEP_LAST ? HL_STEP_FIRST : HL_STEP_NEXT; /* as ETS */
     if (how == HL_STEP_FIRST || how == HL_STEP_LAST) {
@@ -125,7 +127,7 @@ int hl_store_step(hl_store *s, hl_bytes name, hl_bytes caller, hl_step how, hl_b
     } else if (key.len == 0) {
         rc = HL_EBADARG;
     } else {
-        if (!ordered) { /* ETS: badarg for a key that is not in the table */
+        if (!ordered && !fixed) { /* ETS: badarg for a key not in the table */
             int found;
             MDB_val v;
             hl_bytes kf;
@@ -134,7 +136,7 @@ int hl_store_step(hl_store *s, hl_bytes name, hl_bytes caller, hl_step how, hl_b
                 rc = hl_store_row_get(&w.op, kf, &found, &v);
             if (!rc && !found)
                 rc = HL_EBADARG;
-        } else if (key.len > HL_STORE_MAX_INLINE_KEY) {
+        } else if (ordered && key.len > HL_STORE_MAX_INLINE_KEY) {
             rc = HL_EUNSUPPORTED;
         }
         if (!rc)

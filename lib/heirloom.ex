@@ -186,6 +186,14 @@ defmodule Heirloom do
   @spec rename(tab(), atom()) :: tab()
   defdelegate rename(tab, name), to: :heirloom
 
+  @doc """
+  Like `:ets.safe_fixtable/2`, with `info(tab, :safe_fixed)` as in ETS. While
+  a table is fixed, `next/2` and `prev/2` accept a key deleted since and go
+  on from where it was.
+  """
+  @spec safe_fixtable(tab(), boolean()) :: true
+  defdelegate safe_fixtable(tab, fix), to: :heirloom
+
   @doc "Like `:ets.tab2file/2`, in ETS's own file format (`:ets.file2tab/1` reads it)."
   @spec tab2file(tab(), Path.t()) :: :ok | {:error, term()}
   def tab2file(tab, file), do: :heirloom.tab2file(tab, to_charlist(file))

@@ -24,7 +24,8 @@
 -export([first/1, last/1, next/2, prev/2, lookup_element/3, update_counter/3,
          update_counter/4, update_element/3, take/2, delete_object/2, whereis/1, foldl/3,
          foldr/3]).
--export([tab2file/2, tab2file/3, file2tab/1, file2tab/2, tabfile_info/1, rename/2]).
+-export([tab2file/2, tab2file/3, file2tab/1, file2tab/2, tabfile_info/1, rename/2,
+         safe_fixtable/2]).
 -export([path/0, forget_path/1]).
 
 %% The ets functions (OTP 25) Heirloom does not provide yet. Each raises
@@ -36,16 +37,16 @@
                    {is_compiled_ms, 1}, {match, 1}, {match, 2}, {match, 3}, {match_delete, 2},
                    {match_object, 1}, {match_object, 2}, {match_object, 3},
                    {match_spec_compile, 1}, {match_spec_run, 2}, {match_spec_run_r, 3},
-                   {repair_continuation, 2}, {safe_fixtable, 2}, {select, 1}, {select, 2},
-                   {select, 3}, {select_count, 2}, {select_delete, 2}, {select_replace, 2},
+                   {repair_continuation, 2}, {select, 1}, {select, 2}, {select, 3},
+                   {select_count, 2}, {select_delete, 2}, {select_replace, 2},
                    {select_reverse, 1}, {select_reverse, 2}, {select_reverse, 3}, {slot, 2},
                    {table, 1}, {table, 2}, {test_ms, 2}, {to_dets, 2}]).
 -export([from_dets/2, fun2ms/1, i/0, i/1, i/2, i/3, init_table/2, is_compiled_ms/1, match/1,
          match/2, match/3, match_delete/2, match_object/1, match_object/2, match_object/3,
          match_spec_compile/1, match_spec_run/2, match_spec_run_r/3, repair_continuation/2,
-         safe_fixtable/2, select/1, select/2, select/3, select_count/2, select_delete/2,
-         select_replace/2, select_reverse/1, select_reverse/2, select_reverse/3, slot/2, table/1,
-         table/2, test_ms/2, to_dets/2]).
+         select/1, select/2, select/3, select_count/2, select_delete/2, select_replace/2,
+         select_reverse/1, select_reverse/2, select_reverse/3, slot/2, table/1, table/2,
+         test_ms/2, to_dets/2]).
 
 -type tab() :: atom() | reference().
 -type reason() :: atom() | {owned_by, pid()}
@@ -161,10 +162,29 @@ last(Tab) -> fast(last, [Tab], {last, Tab}, step, [Tab, last, []]).
 %% write may miss or repeat keys written meanwhile; it never fails on a key
 %% of an `ordered_set' that was deleted.
 -spec next(tab(), term()) -> term().
-next(Tab, Key) -> fast(next, [Tab, Key], {next, Tab, Key}, step, [Tab, next, Key]).
+next(Tab, Key) -> step(next, Tab, Key).
 
 -spec prev(tab(), term()) -> term().
-prev(Tab, Key) -> fast(prev, [Tab, Key], {prev, Tab, Key}, step, [Tab, prev, Key]).
+prev(Tab, Key) -> step(prev, Tab, Key).
+
+%% A key not in a set or a bag is badarg, unless a process fixed the table
+%% (safe_fixtable/2): only the C node knows the fixations, so it decides.
+step(F, Tab, Key) ->
+    try
+        fast(F, [Tab, Key], {F, Tab, Key}, step, [Tab, F, Key])
+    catch
+        error:badarg -> checked([Tab, Key], {F, Tab, Key})
+    end.
+
+%% @doc Like `ets:safe_fixtable/2', with `info(T, safe_fixed)' as in ETS;
+%% a process's fixations go when it dies. While a table is fixed, `next/2'
+%% and `prev/2' accept a key deleted since, as in ETS, and go on from where
+%% it was. Without it, a walk of an `ordered_set' never fails either; for
+%% other types `next/2' of a deleted key raises `badarg', as in ETS. Every
+%% `next/2' is its own read snapshot: rows written meanwhile may or may not
+%% be seen, as in ETS.
+-spec safe_fixtable(tab(), boolean()) -> true.
+safe_fixtable(Tab, Fix) -> checked([Tab, Fix], {safe_fixtable, Tab, Fix}).
 
 -spec lookup_element(tab(), term(), pos_integer()) -> term() | [term()].
 lookup_element(Tab, Key, Pos) -> fast(lookup_element, [Tab, Key, Pos]).
@@ -501,7 +521,6 @@ match_spec_compile(MatchSpec) -> ?NOT_YET([MatchSpec]).
 match_spec_run(List, CompiledMatchSpec) -> ?NOT_YET([List, CompiledMatchSpec]).
 match_spec_run_r(List, CompiledMatchSpec, Acc) -> ?NOT_YET([List, CompiledMatchSpec, Acc]).
 repair_continuation(Continuation, MatchSpec) -> ?NOT_YET([Continuation, MatchSpec]).
-safe_fixtable(Table, Fix) -> ?NOT_YET([Table, Fix]).
 select(Continuation) -> ?NOT_YET([Continuation]).
 select(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
 select(Table, MatchSpec, Limit) -> ?NOT_YET([Table, MatchSpec, Limit]).
