@@ -1,6 +1,7 @@
 # `make bench`: Heirloom next to ETS on the same data, in one run. Prints
 # markdown tables with ratios and writes them to bench/RESULTS.md.
 Code.require_file("bench_support.exs", __DIR__)
+Code.require_file("types.exs", __DIR__)
 alias HeirloomTest.{CNode, Peer, EtsServer}
 
 rows = String.to_integer(System.get_env("BENCH_ROWS", "1000000"))
@@ -208,6 +209,9 @@ out =
         "\nRecovery for #{rows} rows is #{Bench.ratio(big, small)} the time for 1,000 rows; reloading #{rows} rows takes #{Bench.fmt(big_reload / max(big, 1))}x Heirloom's recovery."
       )
     ]
+
+# --- table types and key-based operations (bench/types.exs) --------------------
+out = out ++ BenchTypes.run(rows, samples, cnode, say)
 
 File.write!(Path.join(__DIR__, "RESULTS.md"), out)
 GenServer.stop(c)
