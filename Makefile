@@ -15,7 +15,8 @@
 #   demo           the survive-the-fire demo (embedded C node)
 #   bench          benchmarks, results in bench/RESULTS.md
 #   fuzz           libFuzzer on the request path for FUZZ_SECONDS (default 60)
-#   soak           the :soak ExUnit tests: kills under write load, SOAK_SECONDS each
+#   soak           not part of test: kills under write load (SOAK_SECONDS each),
+#                  then the differential test at 1,000,000 operations per type
 #   fuzz-handshake libFuzzer on the distribution handshake, FUZZ_SECONDS too
 #   format         clang-format the C and mix format the Elixir
 #   clean
@@ -56,10 +57,10 @@ CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
 # c_src/hl_*.c but the NIF entry is core: no ei, shared by the C node, the NIF
 # and the unit tests.
 NODE_ONLY := hl_main hl_node hl_loop hl_dist hl_dist_hs hl_dm hl_proto hl_proto_args \
-  hl_proto_info hl_watch
-CORE_SRC := $(filter-out $(NODE_ONLY:%=c_src/%.c) c_src/hl_nif.c,$(wildcard c_src/hl_*.c))
+  hl_proto_info hl_watch hl_proto_rows
+CORE_SRC := $(filter-out $(NODE_ONLY:%=c_src/%.c) $(wildcard c_src/hl_nif*.c),$(wildcard c_src/hl_*.c))
 NODE_SRC := $(CORE_SRC) $(NODE_ONLY:%=c_src/%.c)
-NIF_SRC := $(CORE_SRC) c_src/hl_nif.c
+NIF_SRC := $(CORE_SRC) $(wildcard c_src/hl_nif*.c)
 
 CORE_OBJ := $(CORE_SRC:c_src/%.c=$(BUILD)/%.o)
 NODE_OBJ := $(NODE_SRC:c_src/%.c=$(BUILD)/%.o)
@@ -129,6 +130,7 @@ FREE_PORT = $(shell $(ERL) -noshell -eval '{ok,S}=gen_tcp:listen(0,[{ip,{127,0,0
 mixtest: all
 	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix test --include slow
 
+
 # The ExUnit suite once more, every C node it starts being the sanitized one
 # (HEIRLOOM_NODE). ASan, LSan and UBSan write their reports to files under
 # SAN_REPORTS instead of the C node's output, so a report from any C node (one
@@ -162,8 +164,13 @@ bench: setup
 	$(Q)$(SUB) bench-run
 soak: setup
 	$(Q)$(SUB) soak-run
+# The :soak tests (kills under write load), then test/heirloom_diff_test.exs
+# at 500,000 operations per type and path (NIF, C node): 1,000,000 per table
+# type. SOAK_SEED / HEIRLOOM_DIFF_SEED repeat a run.
 soak-run: all
 	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix test --only soak
+	$(Q)HEIRLOOM_DIFF_OPS=500000 ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test \
+	  mix test --timeout 7200000 test/heirloom_diff_test.exs
 fuzz: setup
 	$(Q)sh scripts/setup.sh clang libclang-rt-14-dev
 	$(Q)$(SUB) fuzz-run

@@ -6,6 +6,7 @@
 # ratio alike. Spreads are min-max over the rounds. Writes bench/RESULTS.md
 # (the full run only); QUICK=1 runs 100k rows in under a minute and prints.
 Code.require_file("bench_support.exs", __DIR__)
+Code.require_file("types.exs", __DIR__)
 alias HeirloomTest.{CNode, Peer, EtsServer}
 
 quick = System.get_env("QUICK") in ["1", "true"]
@@ -410,6 +411,9 @@ out =
         &(&1 <= 0.73)
       )
     ]
+
+# --- table types and key-based operations (bench/types.exs) --------------------
+out = out ++ BenchTypes.run(rows, samples, cnode, say)
 
 unless quick, do: File.write!(Path.join(__DIR__, "RESULTS.md"), out)
 GenServer.stop(c)

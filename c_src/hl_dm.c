@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A death to apply to one table, queued. `who` is the pid or the node. */
 typedef struct {
@@ -31,12 +32,14 @@ struct hl_dm {
     hl_pidx *idx;
     pending *q; /* a FIFO: q[head..n) are waiting */
     size_t head, n, cap;
+    hl_fix *fix; /* safe_fixtable's fixations */
 };
 
 hl_dm *hl_dm_new(hl_store *store)
 {
     hl_dm *dm = calloc(1, sizeof *dm);
-    if (dm && !(dm->idx = hl_pidx_new())) {
+    if (dm && (!(dm->idx = hl_pidx_new()) || !(dm->fix = hl_fix_new()))) {
+        hl_pidx_free(dm->idx);
         free(dm);
         return NULL;
     }
@@ -57,6 +60,7 @@ void hl_dm_free(hl_dm *dm)
         return;
     hl_meta_free(&dm->last);
     hl_pidx_free(dm->idx);
+    hl_fix_free(dm->fix);
     for (size_t i = dm->head; i < dm->n; i++) {
         hl_buf_free(&dm->q[i].tab);
         hl_buf_free(&dm->q[i].who);
@@ -129,6 +133,8 @@ int hl_dm_event(hl_dm *dm, hl_bytes tab, const hl_own_event *ev, hl_own_result *
         rc = hl_store_drop(dm->store, tab, (hl_bytes){NULL, 0});
         if (!rc)
             unindex(dm, tab, &dm->last.own, NULL);
+        if (!rc)
+            hl_fix_forget(dm->fix, tab);
         return rc;
     }
     if (res->changed && (rc = hl_store_set_own(dm->store, tab, &state)) != HL_OK)
@@ -230,12 +236,14 @@ static int queue_node_down(void *ctx, hl_bytes pid, hl_bytes tab)
 
 void hl_dm_pid_down(hl_dm *dm, hl_bytes pid)
 {
+    hl_fix_pid_down(dm->fix, pid);
     hl_pidx_take(dm->idx, pid, queue_pid_down, dm);
 }
 
 void hl_dm_node_down(hl_dm *dm, hl_bytes node)
 {
     node_ctx c = {dm, node};
+    hl_fix_node_down(dm->fix, node);
     hl_pidx_take_node(dm->idx, node, queue_node_down, &c);
 }
 
@@ -265,8 +273,51 @@ int hl_dm_drop(hl_dm *dm, hl_bytes tab, hl_bytes caller)
         rc = hl_store_drop(dm->store, tab, caller);
     if (!rc)
         unindex(dm, tab, &m.own, NULL);
+    if (!rc)
+        hl_fix_forget(dm->fix, tab);
     hl_meta_free(&m);
     return rc;
+}
+
+int hl_dm_rename(hl_dm *dm, hl_bytes tab, hl_bytes caller, hl_bytes new_name)
+{
+    hl_meta m = {0};
+    int rc = hl_store_get_meta(dm->store, tab, &m);
+    if (!rc)
+        rc = hl_store_rename(dm->store, tab, caller, new_name);
+    if (!rc && m.named && !hl_bytes_eq(tab, new_name)) {
+        /* The owner's and heir's deaths must now find the new name. */
+        unindex(dm, tab, &m.own, NULL);
+        hl_dm_watch_table(dm, new_name, &m.own);
+        (void)hl_fix_rename(dm->fix, tab, new_name); /* out of memory: unfixed */
+    }
+    hl_meta_free(&m);
+    return rc;
+}
+
+int hl_dm_fix(hl_dm *dm, hl_bytes tab, hl_bytes caller, int on)
+{
+    hl_meta m = {0};
+    struct timespec ts;
+    int first = 0;
+    int rc = hl_store_get_meta(dm->store, tab, &m);
+    if (!rc && !hl_owner_may_read(&m.own, m.access, caller))
+        rc = HL_EACCESS;
+    hl_meta_free(&m);
+    if (!rc && caller.len) {
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+        rc = hl_fix_set(dm->fix, tab, caller, on, now, &first);
+    }
+    /* ETS releases a process's fixations when it dies: watch it. */
+    if (!rc && first && hl_watch_pid(dm->watch, caller) == HL_ENOPROC)
+        hl_fix_pid_down(dm->fix, caller);
+    return rc;
+}
+
+const hl_fix *hl_dm_fixes(const hl_dm *dm)
+{
+    return dm->fix;
 }
 
 /* Every table, once, before the C node serves: collect the names in one

@@ -14,6 +14,7 @@
 
 #include "hl_dist.h"
 #include "hl_owner.h"
+#include "hl_fix.h"
 #include "hl_store.h"
 #include "hl_watch.h"
 
@@ -50,6 +51,15 @@ int hl_dm_work(hl_dm *dm, size_t budget);
 /* ets:delete/1: drop the table (hl_store_drop's rules and errors) and
  * forget its owner and heir in the index. */
 int hl_dm_drop(hl_dm *dm, hl_bytes tab, hl_bytes caller);
+/* rename/2 (hl_store_rename), and the owner and heir watched under the new
+ * name. */
+int hl_dm_rename(hl_dm *dm, hl_bytes tab, hl_bytes caller, hl_bytes new_name);
+/* safe_fixtable(tab, on) by caller (hl_fix.h), who needs read access; the
+ * caller is watched so its death releases its fixations. HL_ENOTABLE,
+ * HL_EACCESS, HL_ENOMEM. */
+int hl_dm_fix(hl_dm *dm, hl_bytes tab, hl_bytes caller, int on);
+/* The fixations, for info(T, safe_fixed) and walks. */
+const hl_fix *hl_dm_fixes(const hl_dm *dm);
 /* The C node (re)started: it holds every table until claimed. */
 void hl_dm_restart(hl_dm *dm);
 /* Build {'ETS-TRANSFER', Tab, From, Data}; from.len 0 means the C node. */

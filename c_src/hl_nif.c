@@ -22,23 +22,19 @@
  * (hl_store_no_wait): the first read of a table takes a lock that a write
  * opening the same table holds for its whole transaction.
  */
-#include <erl_nif.h>
-
-#include "hl_store.h"
+#include "hl_nif_int.h"
 #include "hl_table.h"
 #include "hl_term.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define HL_NIF_DIRTY_BYTES 65536
-
-typedef struct env_entry {
+struct env_entry {
     struct env_entry *next;
     char *dir;
     hl_store *store;
     int refs;
-} env_entry;
+};
 
 typedef struct {
     env_entry *e;
@@ -207,11 +203,6 @@ static int on_row(void *ctx, hl_bytes obj)
 }
 
 /* Common prologue: env, canonical table and (with_key) key. */
-typedef struct {
-    env_entry *e;
-    hl_buf tab, caller, key;
-} call_args;
-
 static int prologue(ErlNifEnv *env, const ERL_NIF_TERM argv[], int with_key, call_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -281,7 +272,10 @@ static ERL_NIF_TERM lookup_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int di
     epilogue(&a);
     if (c.too_big || rc == HL_EWOULDBLOCK)
         return am_dirty;
-    return rc ? error_term(env, rc) : c.list;
+    ERL_NIF_TERM in_order; /* a bag's objects were prepended */
+    return rc                                               ? error_term(env, rc)
+           : enif_make_reverse_list(env, c.list, &in_order) ? in_order
+                                                            : c.list;
 }
 
 static ERL_NIF_TERM nif_lookup(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
@@ -417,6 +411,30 @@ static ERL_NIF_TERM nif_size_dirty(ErlNifEnv *env, int argc, const ERL_NIF_TERM 
     return size_any(env, argv, 1);
 }
 
+/* --- handed to hl_nif_rows.c (hl_nif_int.h) ----------------------------- */
+
+static hl_store *call_store(const call_args *a)
+{
+    return a->e->store;
+}
+
+static int call_canon(ErlNifEnv *env, ERL_NIF_TERM t, int object_form, hl_buf *out)
+{
+    return canon_as(env, t, object_form ? HL_FORM_OBJECT : HL_FORM_KEY, out);
+}
+
+static ERL_NIF_TERM call_atom(const char *name)
+{
+    return !strcmp(name, "ok")      ? am_ok
+           : !strcmp(name, "error") ? am_error
+           : !strcmp(name, "true")  ? am_true
+           : !strcmp(name, "false") ? am_false
+                                    : am_dirty;
+}
+
+static const hl_nif_calls calls = {prologue,       epilogue,   call_store, set_caller, reader,
+                                   redo_as_caller, call_canon, error_term, call_atom};
+
 static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
 {
     (void)priv;
@@ -432,6 +450,7 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
         return 1;
     if (!registry_lock && !(registry_lock = enif_mutex_create("heirloom_nif_registry")))
         return 1;
+    hl_nif_rows_bind(&calls);
     instances++;
     return 0;
 }
@@ -468,6 +487,16 @@ static ErlNifFunc funcs[] = {
     {"insert", 3, nif_insert, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"insert_new", 3, nif_insert_new, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"delete", 3, nif_delete, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    /* Key-based reads and row writes (hl_nif_rows.c). */
+    {"step", 4, hl_nif_step, 0},
+    {"step_dirty", 4, hl_nif_step_dirty, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"lookup_element", 4, hl_nif_lookup_element, 0},
+    {"lookup_element_dirty", 4, hl_nif_lookup_element_dirty, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"fold_chunk", 5, hl_nif_fold_chunk, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"update_counter", 5, hl_nif_update_counter, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"update_element", 4, hl_nif_update_element, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"take", 3, hl_nif_take, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"delete_object", 3, hl_nif_delete_object, ERL_NIF_DIRTY_JOB_IO_BOUND},
 };
 
 ERL_NIF_INIT(heirloom_nif, funcs, load, NULL, upgrade, unload)

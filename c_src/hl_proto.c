@@ -11,6 +11,7 @@
 
 #include "hl_proto_args.h"
 #include "hl_proto_info.h"
+#include "hl_proto_rows.h"
 #include "hl_table.h"
 #include "hl_term.h"
 
@@ -518,6 +519,8 @@ int hl_proto_handle(hl_proto *p, hl_bytes caller, hl_bytes t, const hl_liveness 
             }
         }
     }
+    if (rc == HL_EUNKNOWN) /* the key-based requests (hl_proto_rows.h) */
+        rc = hl_proto_rows(p, verb, caller, &r.arena, r.args, r.nargs, reply);
     if (rc < 0) {
         reply->len = mark;
         if (p->verbose)

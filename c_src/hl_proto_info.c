@@ -29,6 +29,49 @@ static int pid_or_self(info_ctx *c, hl_buf *b, hl_bytes pid)
     return hl_buf_append(b, pid.data, pid.len);
 }
 
+static int count_holder(void *ctx, hl_bytes pid, uint64_t count)
+{
+    (void)pid;
+    (void)count;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+static int fix_holder(void *ctx, hl_bytes pid, uint64_t count)
+{
+    hl_buf *b = ctx;
+    int rc = hl_term_put_tuple_header(b, 2);
+    if (!rc)
+        rc = hl_buf_append(b, pid.data, pid.len);
+    return rc ? rc : hl_term_put_int(b, (int64_t)count);
+}
+
+/* ETS's safe_fixed: false, or {{MegaSecs, Secs, MicroSecs}, [{Pid, Count}]}
+ * with the time of the first fixation (hl_fix.h). */
+static int safe_fixed(info_ctx *c, hl_buf *b)
+{
+    const hl_fix *f = hl_dm_fixes(c->p->dm);
+    uint64_t since = 0;
+    size_t n = 0;
+    if (!hl_fix_fixed(f, c->tab))
+        return atom(b, "false");
+    (void)hl_fix_each(f, c->tab, &since, count_holder, &n);
+    int rc = hl_term_put_tuple_header(b, 2);
+    if (!rc)
+        rc = hl_term_put_tuple_header(b, 3);
+    if (!rc)
+        rc = hl_term_put_int(b, (int64_t)(since / 1000000000000u));
+    if (!rc)
+        rc = hl_term_put_int(b, (int64_t)(since / 1000000u % 1000000u));
+    if (!rc)
+        rc = hl_term_put_int(b, (int64_t)(since % 1000000u));
+    if (!rc)
+        rc = hl_term_put_list_header(b, n);
+    if (!rc)
+        rc = hl_fix_each(f, c->tab, &since, fix_holder, b);
+    return rc ? rc : hl_term_put_nil(b);
+}
+
 static int item_value(info_ctx *c, const char *item, hl_buf *b)
 {
     static const char *types[] = {"set", "ordered_set", "bag", "duplicate_bag"};
@@ -67,6 +110,8 @@ static int item_value(info_ctx *c, const char *item, hl_buf *b)
         return atom(b, m->own.owner.len ? "false" : "true");
     if (!strcmp(item, "adopted")) /* see hl_own.adopted */
         return atom(b, m->own.adopted ? "true" : "false");
+    if (!strcmp(item, "safe_fixed"))
+        return safe_fixed(c, b);
     if (!strcmp(item, "compressed") || !strcmp(item, "read_concurrency") ||
         !strcmp(item, "write_concurrency") || !strcmp(item, "decentralized_counters"))
         return atom(b, "false");

@@ -258,6 +258,10 @@ static int dbi_open_locked(hl_store_op *op, uint64_t dbid, unsigned flags)
     }
     op->opened = 1;
     op->dbid = dbid;
+    /* Before any access, in every process (hl_store_ordered.c says why). */
+    if (op->meta.type == HL_ORDERED_SET &&
+        (rc = mdb_set_compare(op->txn, op->dbi, hl_store_ordered_cmp)))
+        return hl_store_op_err(op, rc, "set compare");
     return HL_OK;
 }
 

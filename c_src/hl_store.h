@@ -83,8 +83,11 @@ void hl_store_close(hl_store *s);
 void hl_store_no_wait(int on);
 
 /* Create table `name` with meta (type, keypos, access, named, own). Fills
- * meta->dbid. HL_EEXISTS if the name is taken, HL_EUNSUPPORTED for types
- * other than HL_SET. */
+ * meta->dbid. HL_EEXISTS if the name is taken, HL_EBADARG for a type,
+ * keypos or access out of range. Every type: set, ordered_set (keys in term
+ * order, compared with ==; keys over HL_STORE_MAX_INLINE_KEY bytes are
+ * refused with HL_EUNSUPPORTED), bag and duplicate_bag (a key's objects in
+ * insertion order). */
 int hl_store_create(hl_store *s, hl_bytes name, hl_meta *meta);
 /* Delete table and rows. HL_ENOTABLE; HL_ENOTOWNER unless caller is owner
  * (or the C node, or the table is public). */
@@ -97,6 +100,11 @@ int hl_store_set_own(hl_store *s, hl_bytes name, const hl_own *own);
  * transaction: HL_ENOTOWNER unless caller owns the table (or is the C node,
  * caller.len 0); HL_ENOTABLE; HL_EBADARG for an access out of range. */
 int hl_store_set_access(hl_store *s, hl_bytes name, hl_bytes caller, hl_access access);
+/* rename/2: a named table's meta moves to new_name (canonical atom), rows
+ * and all; an unnamed table only changes the name info(T, name) gives.
+ * HL_EACCESS unless the caller may write (owner, or a public table);
+ * HL_EEXISTS if new_name is taken; HL_ENOTABLE. */
+int hl_store_rename(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes new_name);
 /* Call fn for every table (in name byte order) inside one read snapshot;
  * views are valid only during the call. A non-zero return from fn stops the
  * walk and is returned. */
@@ -131,6 +139,66 @@ typedef struct {
 } hl_table_stats;
 /* Size and memory of a table (no access check: info is public in ETS). */
 int hl_store_stats(hl_store *s, hl_bytes name, hl_table_stats *out);
+
+/* --- key-based operations of every type (hl_store_keyops.c) ------------ */
+
+/* Delete the objects =:= obj (canonical, no version byte) of obj's key: one
+ * for a set, all equal ones in a bag. HL_EBADARG for a non-tuple or short
+ * tuple; absent is fine. */
+int hl_store_delete_object(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes obj);
+/* Call fn for each object of key (as hl_store_lookup), then delete them,
+ * in one transaction. */
+int hl_store_take(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, hl_store_row_fn fn,
+                  void *ctx);
+
+/* lookup_element: fn gets element pos (canonical, no version byte) of each
+ * object of key, in order; *many is 1 for a bag (ETS answers a list), 0
+ * for a set (the element alone). HL_EBADARG when there is none or one is
+ * shorter than pos, as ETS. */
+int hl_store_lookup_element(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, size_t pos,
+                            hl_store_row_fn fn, void *ctx, int *many);
+/* update_counter (hl_update.h for ops): the object of key, or when there is
+ * none and dflt.len, dflt with its key replaced by key, is updated and
+ * written; the reply (an integer or a list) is appended to result. HL_EBADARG
+ * for a bag, a missing key without default, or what hl_update_counter
+ * refuses (nothing is written then). */
+int hl_store_update_counter(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, hl_bytes ops,
+                            hl_bytes dflt, hl_buf *result);
+/* update_element: *updated is 0 when key has no object. HL_EBADARG for a
+ * bag or what hl_update_element refuses. */
+int hl_store_update_element(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key,
+                            hl_bytes spec, int *updated);
+
+/* --- walks (hl_store_walk.c) -------------------------------------------- */
+
+/* *_FIXED: NEXT and PREV in a table fixed by safe_fixtable, where the key
+ * need not be in the table for any type (the walk goes on from where it
+ * was, as ETS's fixed tables allow). */
+typedef enum {
+    HL_STEP_FIRST,
+    HL_STEP_NEXT,
+    HL_STEP_LAST,
+    HL_STEP_PREV,
+    HL_STEP_NEXT_FIXED,
+    HL_STEP_PREV_FIXED
+} hl_step;
+/* first/next/last/prev: fn is called once with the key found (the key
+ * element of its object, canonical, NO version byte, valid during the call),
+ * or not at all at the end of the table ('$end_of_table'). key (canonical)
+ * is used by NEXT and PREV: for an ordered_set it need not be in the table;
+ * for other types it must be (else HL_EBADARG, as ETS), and LAST/PREV are
+ * FIRST/NEXT, as in ETS. */
+int hl_store_step(hl_store *s, hl_bytes name, hl_bytes caller, hl_step how, hl_bytes key,
+                  hl_store_row_fn fn, void *ctx);
+/* One chunk of a fold: fn gets objects (131 + object) from the start (or the
+ * end, when back) or from just past the key `after` (canonical, len 0: from
+ * the start), at least max of them unless the table ends, ending on a key's
+ * last object. *more is 1 when rows remain (continue after the last key
+ * seen). Each chunk is its own read snapshot. back only changes an
+ * ordered_set's walk: other types have one order, as ETS's foldr is its
+ * foldl for them. */
+int hl_store_chunk(hl_store *s, hl_bytes name, hl_bytes caller, int back, hl_bytes after,
+                   size_t max, hl_store_row_fn fn, void *ctx, int *more);
 
 /* The directory the store was opened on (for telling clients where it is). */
 const char *hl_store_dir(const hl_store *s);

@@ -156,4 +156,49 @@ int hl_store_reserve(hl_store *s, int why);
  * without a transaction: a write grows the reservation first.) */
 int hl_store_near_full(hl_store *s);
 
+/* --- rows by type (hl_store_meta.c, hl_store_rows.c, hl_store_bag.c,
+ * hl_store_ordered.c) --- */
+
+/* The key of a canonical object (no version byte) of table m, in the key
+ * form: a view into obj, or into scratch when the key holds a -0.0.
+ * HL_EBADARG if obj is not a tuple of arity >= keypos. */
+int hl_store_object_key(const hl_meta *m, hl_bytes obj, hl_buf *scratch, hl_bytes *key);
+/* set/ordered_set: find the row of `key`: HL_OK with *found and (if found)
+ * *v (131 + object, in txn memory). An ordered_set key longer than
+ * HL_STORE_MAX_INLINE_KEY is never stored, so it is not found. */
+int hl_store_row_get(hl_store_op *op, hl_bytes key, int *found, MDB_val *v);
+/* Write obj (canonical, no version byte) as a row of key: replaces a set's
+ * or ordered_set's row, adds to a bag (hl_bag_put). HL_EUNSUPPORTED for an
+ * ordered_set key over HL_STORE_MAX_INLINE_KEY bytes; HL_ECOLLISION. */
+int hl_store_row_put(hl_store_op *op, hl_bytes key, hl_bytes obj);
+
+/* ordered_set rows are keyed by the canonical key itself, compared in term
+ * order with == (hl_order_compare, HL_CMP_EQ): 1 and 1.0 are one key. Every
+ * process must install this comparator on the table's handle before any
+ * access (hl_store.c does, wherever a handle is opened). */
+int hl_store_ordered_cmp(const MDB_val *a, const MDB_val *b);
+
+/* bag and duplicate_bag: one LMDB row per object, keyed by the row key of a
+ * set (the canonical key, or 0xFF + hash when long) followed by an 8-byte
+ * big-endian sequence number, so a key's objects are adjacent and in
+ * insertion order. Canonical terms are prefix-free, so the rows of a key are
+ * exactly those of length prefix + 8 that start with the prefix. */
+#define HL_BAG_SEQ 8
+static inline int hl_store_is_bag(const hl_meta *m)
+{
+    return m->type == HL_BAG || m->type == HL_DUPLICATE_BAG;
+}
+/* Called for each row of a key: k is the LMDB key, v 131 + object. A
+ * non-zero return stops the scan and is returned. */
+typedef int (*hl_bag_fn)(void *ctx, const MDB_val *k, const MDB_val *v);
+/* Visit the rows of `key` in insertion order (rows of another key sharing a
+ * hash are skipped). */
+int hl_bag_scan(hl_store_op *op, hl_bytes key, hl_bag_fn fn, void *ctx);
+/* Add obj (canonical, no version byte) under key; a bag skips it when an
+ * object =:= to it is there already (keeping that one's place). */
+int hl_bag_put(hl_store_op *op, hl_bytes key, hl_bytes obj);
+/* Delete the rows of key: all of them when obj.len is 0, else those whose
+ * object is =:= obj. *n (may be NULL) gets how many went. */
+int hl_bag_delete(hl_store_op *op, hl_bytes key, hl_bytes obj, size_t *n);
+
 #endif

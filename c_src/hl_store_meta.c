@@ -1,6 +1,7 @@
 /*
  * hl_store_meta.c: the pure parts of the store (see hl_store_int.h): the
- * meta value format, the long-key hash and the handle cache.
+ * meta value format, the long-key hash, the handle cache, and the key of an
+ * object (hl_store_object_key).
  *
  * The meta value is a versioned binary record, so that a later Heirloom can
  * still read the tables an older one left in a tmpfs directory:
@@ -23,6 +24,8 @@
  * and NIF on one directory must be of this version or later.
  */
 #include "hl_store_int.h"
+
+#include "hl_term.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -267,4 +270,17 @@ void hl_store_dbis_free(hl_store_dbis *c)
     free(c->ids);
     free(c->dbis);
     memset(c, 0, sizeof *c);
+}
+
+/* The key of a canonical object (no version byte) of this table, in the key
+ * form: objects keep -0.0, keys do not (0.0 =:= -0.0). A view into obj, or
+ * into scratch when the key holds a -0.0. */
+int hl_store_object_key(const hl_meta *m, hl_bytes obj, hl_buf *scratch, hl_bytes *key)
+{
+    size_t arity;
+    hl_bytes elem;
+    if (obj.len == 0 || hl_term_tuple_arity(obj.data, obj.len, &arity) || arity < m->keypos ||
+        hl_term_tuple_element(obj.data, obj.len, m->keypos, &elem))
+        return HL_EBADARG;
+    return hl_term_key_form(elem, scratch, key);
 }

@@ -1,5 +1,6 @@
 /*
- * hl_store_rows.c: the row operations of a `set` table (see hl_store.h),
+ * hl_store_rows.c: the row operations of every table type (see hl_store.h;
+ * a bag's rows are kept by hl_store_bag.c, ordered_set's order by hl_store_ordered.c),
  * each one transaction framed by hl_store_op_begin/_end (hl_store.c).
  *
  * The idea to keep in mind: a row's LMDB key is either the canonical key
@@ -14,19 +15,6 @@
 
 #include <string.h>
 
-/* The key of a canonical object (no version byte) of this table, in the key
- * form: objects keep -0.0, keys do not (0.0 =:= -0.0). A view into obj, or
- * into scratch when the key holds a -0.0. */
-static int object_key(const hl_meta *m, hl_bytes obj, hl_buf *scratch, hl_bytes *key)
-{
-    size_t arity;
-    hl_bytes elem;
-    if (obj.len == 0 || hl_term_tuple_arity(obj.data, obj.len, &arity) || arity < m->keypos ||
-        hl_term_tuple_element(obj.data, obj.len, m->keypos, &elem))
-        return HL_EBADARG;
-    return hl_term_key_form(elem, scratch, key);
-}
-
 /* For a hashed key: is the stored value v the row of `key`? */
 static int row_check(hl_store_op *op, hl_bytes key, const MDB_val *v)
 {
@@ -35,7 +23,7 @@ static int row_check(hl_store_op *op, hl_bytes key, const MDB_val *v)
     hl_buf scratch = {0};
     int rc = v->mv_size < 2 || p[0] != HL_TAG_VERSION
                  ? HL_EBADARG
-                 : object_key(&op->meta, obj, &scratch, &stored);
+                 : hl_store_object_key(&op->meta, obj, &scratch, &stored);
     if (rc == HL_OK)
         rc = hl_bytes_eq(stored, key) ? HL_OK : HL_ECOLLISION;
     else if (rc != HL_ENOMEM)
@@ -44,14 +32,27 @@ static int row_check(hl_store_op *op, hl_bytes key, const MDB_val *v)
     return rc;
 }
 
-/* Find the row of `key`: HL_OK with *found and (if found) *v. */
-static int row_get(hl_store_op *op, hl_bytes key, int *found, MDB_val *v)
+static int first_row_cb(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+    (void)k;
+    *(MDB_val *)ctx = *v;
+    return 1; /* stop at the first */
+}
+
+int hl_store_row_get(hl_store_op *op, hl_bytes key, int *found, MDB_val *v)
 {
     unsigned char tmp[HL_STORE_HASHED_KEY];
     MDB_val k;
     *found = 0;
     if (key.len == 0)
         return HL_EBADARG;
+    if (op->meta.type == HL_ORDERED_SET && key.len > HL_STORE_MAX_INLINE_KEY)
+        return HL_OK; /* never stored; a hash must not reach the comparator */
+    if (hl_store_is_bag(&op->meta)) {
+        int rc = hl_bag_scan(op, key, first_row_cb, v);
+        *found = rc == 1;
+        return rc < 0 ? rc : HL_OK;
+    }
     int hashed = hl_store_key_of(key, tmp, &k);
     int rc = mdb_get(op->txn, op->dbi, &k, v);
     if (rc == MDB_NOTFOUND)
@@ -63,13 +64,17 @@ static int row_get(hl_store_op *op, hl_bytes key, int *found, MDB_val *v)
     return rc;
 }
 
-static int row_put(hl_store_op *op, hl_bytes key, hl_bytes obj)
+int hl_store_row_put(hl_store_op *op, hl_bytes key, hl_bytes obj)
 {
     unsigned char tmp[HL_STORE_HASHED_KEY];
     MDB_val k, v;
     int found;
+    if (hl_store_is_bag(&op->meta))
+        return hl_bag_put(op, key, obj);
+    if (key.len > HL_STORE_MAX_INLINE_KEY && op->meta.type == HL_ORDERED_SET)
+        return HL_EUNSUPPORTED; /* hl_store_ordered.c: no hashed keys */
     if (key.len > HL_STORE_MAX_INLINE_KEY) {
-        int rc = row_get(op, key, &found, &v);
+        int rc = hl_store_row_get(op, key, &found, &v);
         if (rc)
             return rc;
     }
@@ -95,9 +100,9 @@ static int any_exists(hl_store_op *op, const hl_bytes *objs, size_t n, int *exis
         hl_bytes key;
         MDB_val v;
         hl_buf scratch = {0};
-        int rc = object_key(&op->meta, objs[i], &scratch, &key);
+        int rc = hl_store_object_key(&op->meta, objs[i], &scratch, &key);
         if (!rc)
-            rc = row_get(op, key, exists, &v);
+            rc = hl_store_row_get(op, key, exists, &v);
         hl_buf_free(&scratch);
         if (rc)
             return rc;
@@ -105,9 +110,13 @@ static int any_exists(hl_store_op *op, const hl_bytes *objs, size_t n, int *exis
     return HL_OK;
 }
 
-/* Keys repeated within one call: objects are written in order, so the last
- * one wins, as in ETS. With only_new, only rows already in the table count
- * as existing (ets:insert_new(T, [{a,1},{a,2}]) on an empty table is true). */
+/* Keys repeated within one call: objects are written in the order ETS
+ * (OTP 25) writes a list: the list's order (the last of a key wins in a
+ * set), except in a bag, which ETS fills from the list's end, so a bag's
+ * lookup lists one call's objects last first (ets:insert(B, [{a,1},{a,2}])
+ * then lookup gives [{a,2},{a,1}]; a duplicate_bag gives [{a,1},{a,2}]). With only_new, only rows
+ * already in the table count as existing (ets:insert_new(T, [{a,1},{a,2}])
+ * on an empty table is true). */
 static int insert_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes caller,
                       const hl_bytes *objs, size_t n, int only_new, int *inserted)
 {
@@ -123,15 +132,16 @@ static int insert_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes call
     hl_buf scratch = {0};
     for (size_t i = 0; i < n && !rc; i++) {
         hl_bytes key;
-        rc = object_key(&op->meta, objs[i], &scratch, &key);
+        rc = hl_store_object_key(&op->meta, objs[i], &scratch, &key);
     }
     if (!rc && only_new)
         rc = any_exists(op, objs, n, &exists);
+    int reverse = op->meta.type == HL_BAG;
     for (size_t i = 0; i < n && !rc && !exists; i++) {
-        hl_bytes key;
-        rc = object_key(&op->meta, objs[i], &scratch, &key);
+        hl_bytes key, obj = objs[reverse ? n - 1 - i : i];
+        rc = hl_store_object_key(&op->meta, obj, &scratch, &key);
         if (!rc)
-            rc = row_put(op, key, objs[i]);
+            rc = hl_store_row_put(op, key, obj);
     }
     hl_buf_free(&scratch);
     rc = hl_store_op_end(op, rc);
@@ -140,17 +150,29 @@ static int insert_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes call
     return rc;
 }
 
-/* Every write retries as a whole when LMDB's map must grow or a handle
- * changed under it (hl_store_again). */
+/* The whole operation again while a new attempt can cure its failure (the
+ * map must grow, a handle changed under it): hl_store_again. */
 int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes *objs, size_t n,
                     int only_new, int *inserted)
 {
-    hl_store_op op;
+    hl_store_op op = {0};
     int rc, attempt = 0;
     do
         rc = insert_try(&op, s, name, caller, objs, n, only_new, inserted);
     while (hl_store_again(&op, &rc, &attempt));
     return rc;
+}
+
+typedef struct {
+    hl_store_row_fn fn;
+    void *ctx;
+} row_call;
+
+static int row_call_cb(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+    (void)k;
+    row_call *c = ctx;
+    return c->fn(c->ctx, (hl_bytes){v->mv_data, v->mv_size});
 }
 
 int hl_store_lookup(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, hl_store_row_fn fn,
@@ -164,8 +186,13 @@ int hl_store_lookup(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, h
         return rc;
     if (!hl_owner_may_read(&op.meta.own, op.meta.access, caller))
         rc = HL_EACCESS;
+    if (!rc && hl_store_is_bag(&op.meta)) {
+        row_call rc_ = {fn, ctx};
+        rc = hl_bag_scan(&op, key, row_call_cb, &rc_);
+        return hl_store_op_end(&op, rc);
+    }
     if (!rc)
-        rc = row_get(&op, key, &found, &v);
+        rc = hl_store_row_get(&op, key, &found, &v);
     if (!rc && found) {
         hl_bytes obj = {v.mv_data, v.mv_size};
         rc = fn(ctx, obj);
@@ -184,13 +211,15 @@ static int member_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes call
     if (!hl_owner_may_read(&op->meta.own, op->meta.access, caller))
         rc = HL_EACCESS;
     if (!rc)
-        rc = row_get(op, key, found, &v);
+        rc = hl_store_row_get(op, key, found, &v);
     return hl_store_op_end(op, rc);
 }
 
+/* The whole operation again while a new attempt can cure its failure (the
+ * map must grow, a handle changed under it): hl_store_again. */
 int hl_store_member(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, int *found)
 {
-    hl_store_op op;
+    hl_store_op op = {0};
     int rc, attempt = 0;
     do
         rc = member_try(&op, s, name, caller, key, found);
@@ -209,8 +238,10 @@ static int delete_key_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes 
         return rc;
     if (!hl_owner_may_write(&op->meta.own, op->meta.access, caller))
         rc = HL_EACCESS;
+    if (!rc && hl_store_is_bag(&op->meta))
+        return hl_store_op_end(op, hl_bag_delete(op, key, (hl_bytes){NULL, 0}, NULL));
     if (!rc)
-        rc = row_get(op, key, &found, &v);
+        rc = hl_store_row_get(op, key, &found, &v);
     if (!rc && found) {
         (void)hl_store_key_of(key, tmp, &k);
         op->dirty = 1;
@@ -220,9 +251,11 @@ static int delete_key_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes 
     return hl_store_op_end(op, rc);
 }
 
+/* The whole operation again while a new attempt can cure its failure (the
+ * map must grow, a handle changed under it): hl_store_again. */
 int hl_store_delete_key(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key)
 {
-    hl_store_op op;
+    hl_store_op op = {0};
     int rc, attempt = 0;
     do
         rc = delete_key_try(&op, s, name, caller, key);
@@ -245,9 +278,11 @@ static int delete_all_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes 
     return hl_store_op_end(op, rc);
 }
 
+/* The whole operation again while a new attempt can cure its failure (the
+ * map must grow, a handle changed under it): hl_store_again. */
 int hl_store_delete_all(hl_store *s, hl_bytes name, hl_bytes caller)
 {
-    hl_store_op op;
+    hl_store_op op = {0};
     int rc, attempt = 0;
     do
         rc = delete_all_try(&op, s, name, caller);
@@ -265,7 +300,7 @@ static int walk_rows(hl_store_op *op, hl_store_row_fn fn, void *ctx)
     for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (mrc) {
-            rc = mrc == MDB_NOTFOUND ? HL_OK : hl_store_mdb_err(op->s, mrc, "walk rows");
+            rc = mrc == MDB_NOTFOUND ? HL_OK : hl_store_op_err(op, mrc, "walk rows");
             break;
         }
         hl_bytes obj = {v.mv_data, v.mv_size};

@@ -67,6 +67,7 @@ static int create_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_meta *meta
         rc = HL_EEXISTS;
     else if (rc == HL_ENOTABLE)
         rc = next_dbid(op, &dbid);
+    op->meta.type = meta->type; /* the handle's comparator depends on it */
     if (rc == HL_OK)
         rc = hl_store_op_create_dbi(op, dbid);
     if (rc == HL_OK) {
@@ -85,10 +86,8 @@ int hl_store_create(hl_store *s, hl_bytes name, hl_meta *meta)
 {
     hl_store_op op;
     int rc, attempt = 0;
-    if (meta->type != HL_SET)
-        return HL_EUNSUPPORTED;
     if (name.len == 0 || meta->keypos == 0 || meta->access > HL_PRIVATE ||
-        meta->own.heir_kind > HL_HEIR_PID)
+        meta->type > HL_DUPLICATE_BAG || meta->own.heir_kind > HL_HEIR_PID)
         return HL_EBADARG;
     do
         rc = create_try(&op, s, name, meta);
@@ -258,4 +257,50 @@ int hl_store_stats(hl_store *s, hl_bytes name, hl_table_stats *out)
             (uint64_t)(st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * st.ms_psize;
     }
     return hl_store_op_end(&op, rc);
+}
+
+/* The meta moves to the new name's key in one transaction (the rows stay
+ * in "t<dbid>", which a name never appears in). An unnamed table keeps its
+ * reference and changes only the name info(T, name) reports, as in ETS. */
+static int rename_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes caller,
+                      hl_bytes new_name)
+{
+    unsigned char tmp[HL_STORE_HASHED_KEY];
+    MDB_val k;
+    if (new_name.len == 0)
+        return HL_EBADARG;
+    int rc = hl_store_op_begin(op, s, HL_OP_WRITE, name, HL_OPF_META);
+    if (rc)
+        return rc;
+    hl_meta m = op->meta; /* views into the txn, valid until the first write */
+    if (!hl_owner_may_write(&m.own, m.access, caller))
+        rc = HL_EACCESS;
+    if (!rc && !m.named) {
+        m.name = new_name;
+        return hl_store_op_end(op, put_meta(op, name, &m));
+    }
+    if (!rc && !hl_bytes_eq(name, new_name)) {
+        rc = hl_store_op_meta(op, new_name);
+        rc = rc == HL_OK ? HL_EEXISTS : rc == HL_ENOTABLE ? HL_OK : rc;
+        if (!rc)
+            rc = put_meta(op, new_name, &m);
+        if (!rc) {
+            (void)hl_store_key_of(name, tmp, &k);
+            int mrc = mdb_del(op->txn, hl_store_meta_dbi(s), &k, NULL);
+            rc = mrc ? hl_store_op_err(op, mrc, "rename") : HL_OK;
+        }
+    }
+    return hl_store_op_end(op, rc);
+}
+
+/* The whole operation again while a new attempt can cure its failure (the
+ * map must grow, a handle changed under it): hl_store_again. */
+int hl_store_rename(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes new_name)
+{
+    hl_store_op op = {0};
+    int rc, attempt = 0;
+    do
+        rc = rename_try(&op, s, name, caller, new_name);
+    while (hl_store_again(&op, &rc, &attempt));
+    return rc;
 }

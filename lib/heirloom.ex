@@ -107,6 +107,113 @@ defmodule Heirloom do
   @spec tab2list(tab()) :: [tuple()]
   defdelegate tab2list(tab), to: :heirloom
 
+  # The key-based half of :ets, for every table type.
+
+  @doc """
+  Like `:ets.first/1`. An `:ordered_set` walks in term order; other types in
+  an order of their own (as ETS's hash order), where `last/1` is `first/1`
+  and `prev/2` is `next/2`, as in ETS.
+  """
+  @spec first(tab()) :: term()
+  defdelegate first(tab), to: :heirloom
+
+  @doc "Like `:ets.last/1`."
+  @spec last(tab()) :: term()
+  defdelegate last(tab), to: :heirloom
+
+  @doc """
+  Like `:ets.next/2`: for an `:ordered_set` the key need not be in the table;
+  for other types it must be (else `ArgumentError`). Without
+  `safe_fixtable/2`, as in ETS, a walk while others write may miss keys
+  written meanwhile.
+  """
+  @spec next(tab(), term()) :: term()
+  defdelegate next(tab, key), to: :heirloom
+
+  @doc "Like `:ets.prev/2`."
+  @spec prev(tab(), term()) :: term()
+  defdelegate prev(tab, key), to: :heirloom
+
+  @doc "Like `:ets.lookup_element/3`."
+  @spec lookup_element(tab(), term(), pos_integer()) :: term()
+  defdelegate lookup_element(tab, key, pos), to: :heirloom
+
+  @doc """
+  Like `:ets.update_counter/3`: `incr`, `{pos, incr}`,
+  `{pos, incr, threshold, set_value}` or a list of those, on integers of any
+  size, atomically.
+  """
+  @spec update_counter(tab(), term(), term()) :: integer() | [integer()]
+  defdelegate update_counter(tab, key, op), to: :heirloom
+
+  @doc "Like `:ets.update_counter/4`: `default` is inserted (with `key`) when `key` has no object."
+  @spec update_counter(tab(), term(), term(), tuple()) :: integer() | [integer()]
+  defdelegate update_counter(tab, key, op, default), to: :heirloom
+
+  @doc "Like `:ets.update_element/3`."
+  @spec update_element(tab(), term(), tuple() | [tuple()]) :: boolean()
+  defdelegate update_element(tab, key, spec), to: :heirloom
+
+  @doc "Like `:ets.take/2`."
+  @spec take(tab(), term()) :: [tuple()]
+  defdelegate take(tab, key), to: :heirloom
+
+  @doc "Like `:ets.delete_object/2`."
+  @spec delete_object(tab(), tuple()) :: true
+  defdelegate delete_object(tab, object), to: :heirloom
+
+  @doc "Like `:ets.whereis/1`: a named table is known by its name, so this is the name or `:undefined`."
+  @spec whereis(atom()) :: atom()
+  defdelegate whereis(name), to: :heirloom
+
+  @doc """
+  Like `:ets.foldl/3`. The function runs in the caller over chunks fetched
+  as it goes (each one read snapshot): as in ETS without `safe_fixtable/2`,
+  objects written meanwhile may or may not be seen; none is seen twice.
+  """
+  @spec foldl((tuple(), acc -> acc), acc, tab()) :: acc when acc: term()
+  defdelegate foldl(fun, acc, tab), to: :heirloom
+
+  @doc "Like `:ets.foldr/3`: an `:ordered_set` in reverse term order; other types as `foldl/3`."
+  @spec foldr((tuple(), acc -> acc), acc, tab()) :: acc when acc: term()
+  defdelegate foldr(fun, acc, tab), to: :heirloom
+
+  @doc """
+  Like `:ets.rename/2`: a named table is known by its new name from then on
+  (rows, owner and heir kept); an unnamed one keeps its reference and only
+  `info(tab, :name)` changes.
+  """
+  @spec rename(tab(), atom()) :: tab()
+  defdelegate rename(tab, name), to: :heirloom
+
+  @doc """
+  Like `:ets.safe_fixtable/2`, with `info(tab, :safe_fixed)` as in ETS. While
+  a table is fixed, `next/2` and `prev/2` accept a key deleted since and go
+  on from where it was.
+  """
+  @spec safe_fixtable(tab(), boolean()) :: true
+  defdelegate safe_fixtable(tab, fix), to: :heirloom
+
+  @doc "Like `:ets.tab2file/2`, in ETS's own file format (`:ets.file2tab/1` reads it)."
+  @spec tab2file(tab(), Path.t()) :: :ok | {:error, term()}
+  def tab2file(tab, file), do: :heirloom.tab2file(tab, to_charlist(file))
+
+  @doc "Like `:ets.tab2file/3`: options `{:extended_info, [:object_count, :md5sum]}`, `{:sync, bool}`."
+  @spec tab2file(tab(), Path.t(), list()) :: :ok | {:error, term()}
+  def tab2file(tab, file, options), do: :heirloom.tab2file(tab, to_charlist(file), options)
+
+  @doc "Like `:ets.file2tab/1`: a file `:ets.tab2file/2` wrote becomes a Heirloom table."
+  @spec file2tab(Path.t()) :: {:ok, tab()} | {:error, term()}
+  def file2tab(file), do: :heirloom.file2tab(to_charlist(file))
+
+  @doc "Like `:ets.file2tab/2`: options `{:verify, bool}`, `{:table, tab}`."
+  @spec file2tab(Path.t(), list()) :: {:ok, tab()} | {:error, term()}
+  def file2tab(file, options), do: :heirloom.file2tab(to_charlist(file), options)
+
+  @doc "Like `:ets.tabfile_info/1`."
+  @spec tabfile_info(Path.t()) :: {:ok, list()} | {:error, term()}
+  def tabfile_info(file), do: :heirloom.tabfile_info(to_charlist(file))
+
   @doc "Like `:ets.give_away/3`; the receiver gets `{:\"ETS-TRANSFER\", tab, from, gift}`."
   @spec give_away(tab(), pid(), term()) :: true
   defdelegate give_away(tab, pid, gift), to: :heirloom

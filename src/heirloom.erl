@@ -20,6 +20,12 @@
          delete_all_objects/1, info/1, info/2, all/0, tab2list/1, give_away/3,
          setopts/2, claim/2, ping/0, store_info/0]).
 -export([call/1, call/2, call/3, node/0, set_node/1, format_error/2]).
+%% The key-based half of ets (every table type).
+-export([first/1, last/1, next/2, prev/2, lookup_element/3, update_counter/3,
+         update_counter/4, update_element/3, take/2, delete_object/2, whereis/1, foldl/3,
+         foldr/3]).
+-export([tab2file/2, tab2file/3, file2tab/1, file2tab/2, tabfile_info/1, rename/2,
+         safe_fixtable/2]).
 -export([path/0, forget_path/1]).
 
 %% The ets functions (OTP 25) Heirloom does not provide yet. Each raises
@@ -27,28 +33,20 @@
 %% message that says so. A function leaves this list, the export below and
 %% the README's "Not yet provided" when it is implemented; lib/heirloom.ex
 %% reads this attribute to delegate the same functions.
--not_yet_provided([{delete_object, 2}, {file2tab, 1}, {file2tab, 2}, {first, 1}, {foldl, 3},
-                   {foldr, 3}, {from_dets, 2}, {fun2ms, 1}, {i, 0}, {i, 1}, {i, 2}, {i, 3},
-                   {init_table, 2}, {is_compiled_ms, 1}, {last, 1}, {lookup_element, 3},
-                   {match, 1}, {match, 2}, {match, 3}, {match_delete, 2}, {match_object, 1},
-                   {match_object, 2}, {match_object, 3}, {match_spec_compile, 1},
-                   {match_spec_run, 2}, {match_spec_run_r, 3}, {next, 2}, {prev, 2},
-                   {rename, 2}, {repair_continuation, 2}, {safe_fixtable, 2}, {select, 1},
-                   {select, 2}, {select, 3}, {select_count, 2}, {select_delete, 2},
-                   {select_replace, 2}, {select_reverse, 1}, {select_reverse, 2},
-                   {select_reverse, 3}, {slot, 2}, {tab2file, 2}, {tab2file, 3},
-                   {tabfile_info, 1}, {table, 1}, {table, 2}, {take, 2}, {test_ms, 2},
-                   {to_dets, 2}, {update_counter, 3}, {update_counter, 4},
-                   {update_element, 3}, {whereis, 1}]).
--export([delete_object/2, file2tab/1, file2tab/2, first/1, foldl/3, foldr/3, from_dets/2,
-         fun2ms/1, i/0, i/1, i/2, i/3, init_table/2, is_compiled_ms/1, last/1,
-         lookup_element/3, match/1, match/2, match/3, match_delete/2, match_object/1,
-         match_object/2, match_object/3, match_spec_compile/1, match_spec_run/2,
-         match_spec_run_r/3, next/2, prev/2, rename/2, repair_continuation/2, safe_fixtable/2,
+-not_yet_provided([{from_dets, 2}, {fun2ms, 1}, {i, 0}, {i, 1}, {i, 2}, {i, 3}, {init_table, 2},
+                   {is_compiled_ms, 1}, {match, 1}, {match, 2}, {match, 3}, {match_delete, 2},
+                   {match_object, 1}, {match_object, 2}, {match_object, 3},
+                   {match_spec_compile, 1}, {match_spec_run, 2}, {match_spec_run_r, 3},
+                   {repair_continuation, 2}, {select, 1}, {select, 2}, {select, 3},
+                   {select_count, 2}, {select_delete, 2}, {select_replace, 2},
+                   {select_reverse, 1}, {select_reverse, 2}, {select_reverse, 3}, {slot, 2},
+                   {table, 1}, {table, 2}, {test_ms, 2}, {to_dets, 2}]).
+-export([from_dets/2, fun2ms/1, i/0, i/1, i/2, i/3, init_table/2, is_compiled_ms/1, match/1,
+         match/2, match/3, match_delete/2, match_object/1, match_object/2, match_object/3,
+         match_spec_compile/1, match_spec_run/2, match_spec_run_r/3, repair_continuation/2,
          select/1, select/2, select/3, select_count/2, select_delete/2, select_replace/2,
-         select_reverse/1, select_reverse/2, select_reverse/3, slot/2, tab2file/2, tab2file/3,
-         tabfile_info/1, table/1, table/2, take/2, test_ms/2, to_dets/2, update_counter/3,
-         update_counter/4, update_element/3, whereis/1]).
+         select_reverse/1, select_reverse/2, select_reverse/3, slot/2, table/1, table/2,
+         test_ms/2, to_dets/2]).
 
 -type tab() :: atom() | reference().
 -type reason() :: atom() | {owned_by, pid()}
@@ -149,6 +147,130 @@ info(Tab, size) ->
     end;
 info(Tab, Item) -> checked([Tab, Item], {info, Tab, Item}).
 
+%% @doc Like `ets:first/1'. An `ordered_set' walks in term order; other
+%% types walk a fixed order of their own (as ETS's hash order), where
+%% `last/1' is `first/1' and `prev/2' is `next/2', as in ETS.
+-spec first(tab()) -> term().
+first(Tab) -> fast(first, [Tab], {first, Tab}, step, [Tab, first, []]).
+
+-spec last(tab()) -> term().
+last(Tab) -> fast(last, [Tab], {last, Tab}, step, [Tab, last, []]).
+
+%% @doc Like `ets:next/2': for an `ordered_set' the key need not be in the
+%% table (the next key after it); for other types it must be (else `badarg').
+%% Without `safe_fixtable/2', as in ETS, a walk by `next/2' while others
+%% write may miss or repeat keys written meanwhile; it never fails on a key
+%% of an `ordered_set' that was deleted.
+-spec next(tab(), term()) -> term().
+next(Tab, Key) -> step(next, Tab, Key).
+
+-spec prev(tab(), term()) -> term().
+prev(Tab, Key) -> step(prev, Tab, Key).
+
+%% A key not in a set or a bag is badarg, unless a process fixed the table
+%% (safe_fixtable/2): only the C node knows the fixations, so it decides.
+step(F, Tab, Key) ->
+    try
+        fast(F, [Tab, Key], {F, Tab, Key}, step, [Tab, F, Key])
+    catch
+        error:badarg -> checked([Tab, Key], {F, Tab, Key})
+    end.
+
+%% @doc Like `ets:safe_fixtable/2', with `info(T, safe_fixed)' as in ETS;
+%% a process's fixations go when it dies. While a table is fixed, `next/2'
+%% and `prev/2' accept a key deleted since, as in ETS, and go on from where
+%% it was. Without it, a walk of an `ordered_set' never fails either; for
+%% other types `next/2' of a deleted key raises `badarg', as in ETS. Every
+%% `next/2' is its own read snapshot: rows written meanwhile may or may not
+%% be seen, as in ETS.
+-spec safe_fixtable(tab(), boolean()) -> true.
+safe_fixtable(Tab, Fix) -> checked([Tab, Fix], {safe_fixtable, Tab, Fix}).
+
+-spec lookup_element(tab(), term(), pos_integer()) -> term() | [term()].
+lookup_element(Tab, Key, Pos) -> fast(lookup_element, [Tab, Key, Pos]).
+
+%% @doc Like `ets:update_counter/3,4': every form of `UpdateOp' (`Incr',
+%% `{Pos, Incr}', `{Pos, Incr, Threshold, SetValue}', a list of those), on
+%% integers of any size; atomic (one write transaction).
+-spec update_counter(tab(), term(), term()) -> integer() | [integer()].
+update_counter(Tab, Key, Op) ->
+    fast(update_counter, [Tab, Key, Op], {update_counter, Tab, Key, Op},
+         update_counter, [Tab, Key, Op, nodefault]).
+
+-spec update_counter(tab(), term(), term(), tuple()) -> integer() | [integer()].
+update_counter(Tab, Key, Op, Default) ->
+    fast(update_counter, [Tab, Key, Op, Default], {update_counter, Tab, Key, Op, Default},
+         update_counter, [Tab, Key, Op, {default, Default}]).
+
+-spec update_element(tab(), term(), {pos_integer(), term()} | [{pos_integer(), term()}]) ->
+          boolean().
+update_element(Tab, Key, Spec) -> fast(update_element, [Tab, Key, Spec]).
+
+-spec take(tab(), term()) -> [tuple()].
+take(Tab, Key) -> fast(take, [Tab, Key]).
+
+-spec delete_object(tab(), tuple()) -> true.
+delete_object(Tab, Object) -> fast(delete_object, [Tab, Object]).
+
+%% @doc Like `ets:whereis/1': a named table is known by its name, so this is
+%% the name, or `undefined'.
+-spec whereis(atom()) -> atom() | undefined.
+whereis(Name) -> checked([Name], {whereis, Name}).
+
+%% @doc Like `ets:foldl/3'. The fun runs in the caller, over chunks of
+%% objects fetched as it goes (each chunk one read snapshot), so a fold of a
+%% large table holds no scheduler and no lock. As in ETS without
+%% `safe_fixtable/2', objects written or deleted during the fold may or may
+%% not be seen; no object is seen twice.
+-spec foldl(fun((tuple(), Acc) -> Acc), Acc, tab()) -> Acc.
+foldl(Fun, Acc, Tab) -> fold(foldl, Fun, Acc, Tab).
+
+%% @doc Like `ets:foldr/3': an `ordered_set' in reverse term order; other
+%% types in the order of `foldl/3', as in ETS.
+-spec foldr(fun((tuple(), Acc) -> Acc), Acc, tab()) -> Acc.
+foldr(Fun, Acc, Tab) -> fold(foldr, Fun, Acc, Tab).
+
+%% @doc Like `ets:tab2file/2,3', in ETS's own file format: `ets:file2tab/1'
+%% loads what this writes (see heirloom_tabfile).
+-spec tab2file(tab(), file:name()) -> ok | {error, term()}.
+tab2file(Tab, File) -> heirloom_tabfile:tab2file(Tab, File, []).
+
+-spec tab2file(tab(), file:name(), list()) -> ok | {error, term()}.
+tab2file(Tab, File, Options) -> heirloom_tabfile:tab2file(Tab, File, Options).
+
+%% @doc Like `ets:file2tab/1,2': a file written by `ets:tab2file/2' (or by
+%% `tab2file/2') becomes a Heirloom table, the caller its owner.
+-spec file2tab(file:name()) -> {ok, tab()} | {error, term()}.
+file2tab(File) -> heirloom_tabfile:file2tab(File, []).
+
+-spec file2tab(file:name(), list()) -> {ok, tab()} | {error, term()}.
+file2tab(File, Options) -> heirloom_tabfile:file2tab(File, Options).
+
+-spec tabfile_info(file:name()) -> {ok, list()} | {error, term()}.
+tabfile_info(File) -> heirloom_tabfile:tabfile_info(File).
+
+%% @doc Like `ets:rename/2': a named table is known by its new name from
+%% then on (rows, owner and heir kept); an unnamed one keeps its reference
+%% and only `info(T, name)' changes. Returns the new name, or the reference.
+-spec rename(tab(), atom()) -> tab().
+rename(Tab, Name) -> checked([Tab, Name], {rename, Tab, Name}).
+
+-define(FOLD_CHUNK, 1000).
+
+fold(Dir, Fun, Acc, Tab) when is_function(Fun, 2) ->
+    fold(Dir, Fun, Acc, Tab, start);
+fold(Dir, Fun, Acc, Tab) ->
+    raise(Dir, [Fun, Acc, Tab], badarg).
+
+fold(Dir, Fun, Acc, Tab, From) ->
+    {Objects, Next} = fast(Dir, [Fun, Acc, Tab], {fold_chunk, Tab, Dir, From, ?FOLD_CHUNK},
+                           fold_chunk, [Tab, Dir, From, ?FOLD_CHUNK]),
+    Acc1 = lists:foldl(Fun, Acc, Objects),
+    case Next of
+        done -> Acc1;
+        {'after', _} -> fold(Dir, Fun, Acc1, Tab, Next)
+    end.
+
 -spec all() -> [tab()].
 all() -> checked([], {all}).
 
@@ -210,6 +332,19 @@ fast(F, Args) ->
         cnode -> checked(Args, list_to_tuple([F | Args]))
     end.
 
+%% The same for a function whose request or NIF call differ from its
+%% arguments: F and Args name the API call (for errors), Request goes to the
+%% C node, Nif with NifArgs (after the store handle) to the NIF.
+fast(F, Args, Request, Nif, NifArgs) ->
+    case default_path() of
+        {nif, Env} ->
+            case nif_call(Nif, Env, NifArgs) of
+                {error, bad_handle} -> reopen(), fast(F, Args, Request, Nif, NifArgs);
+                Reply -> raise_on_error(F, Args, Reply)
+            end;
+        cnode -> raise_on_error(F, Args, call(Request))
+    end.
+
 %% A read answers `dirty' when it must not run on a normal scheduler (a large
 %% object, a busy lock): its `_dirty' twin runs on a dirty one. Writes always
 %% run on dirty schedulers and never answer `dirty'.
@@ -221,7 +356,9 @@ nif_call(F, Env, Args) ->
 
 dirty_twin(lookup) -> lookup_dirty;
 dirty_twin(member) -> member_dirty;
-dirty_twin(size) -> size_dirty.
+dirty_twin(size) -> size_dirty;
+dirty_twin(step) -> step_dirty;
+dirty_twin(lookup_element) -> lookup_element_dirty.
 
 %% heirloom_nif was deleted and loaded again: the cached handle belongs to
 %% the old library's resource type. Decide the path (and open) anew.
@@ -327,8 +464,11 @@ explain(F, Arity, not_supported) ->
         true ->
             #{reason => "not supported",
               general => io_lib:format("Heirloom does not provide ets:~ts/~w yet", [F, Arity])};
+        false when F =:= new; F =:= setopts ->
+            option_error(F, "Heirloom does not support that option yet");
         false ->
-            option_error(F, "Heirloom does not support that option yet")
+            #{general => "Heirloom does not support that (an ordered_set key over 480 bytes "
+                         "of external term format)"}
     end;
 explain(new, _, already_exists) -> #{1 => "a table with that name already exists"};
 explain(F, _, no_table) ->
@@ -364,12 +504,6 @@ not_yet_provided() ->
 
 %% Not yet provided (see the not_yet_provided attribute): badarg, cause
 %% not_supported. Argument names as in ets's documentation.
-delete_object(Table, Object) -> ?NOT_YET([Table, Object]).
-file2tab(Filename) -> ?NOT_YET([Filename]).
-file2tab(Filename, Options) -> ?NOT_YET([Filename, Options]).
-first(Table) -> ?NOT_YET([Table]).
-foldl(Function, Acc0, Table) -> ?NOT_YET([Function, Acc0, Table]).
-foldr(Function, Acc0, Table) -> ?NOT_YET([Function, Acc0, Table]).
 from_dets(Table, DetsTab) -> ?NOT_YET([Table, DetsTab]).
 fun2ms(LiteralFun) -> ?NOT_YET([LiteralFun]).
 i() -> ?NOT_YET([]).
@@ -378,8 +512,6 @@ i(Table, Height) -> ?NOT_YET([Table, Height]).
 i(Table, Height, Width) -> ?NOT_YET([Table, Height, Width]).
 init_table(Table, InitFun) -> ?NOT_YET([Table, InitFun]).
 is_compiled_ms(Term) -> ?NOT_YET([Term]).
-last(Table) -> ?NOT_YET([Table]).
-lookup_element(Table, Key, Pos) -> ?NOT_YET([Table, Key, Pos]).
 match(Continuation) -> ?NOT_YET([Continuation]).
 match(Table, Pattern) -> ?NOT_YET([Table, Pattern]).
 match(Table, Pattern, Limit) -> ?NOT_YET([Table, Pattern, Limit]).
@@ -390,11 +522,7 @@ match_object(Table, Pattern, Limit) -> ?NOT_YET([Table, Pattern, Limit]).
 match_spec_compile(MatchSpec) -> ?NOT_YET([MatchSpec]).
 match_spec_run(List, CompiledMatchSpec) -> ?NOT_YET([List, CompiledMatchSpec]).
 match_spec_run_r(List, CompiledMatchSpec, Acc) -> ?NOT_YET([List, CompiledMatchSpec, Acc]).
-next(Table, Key1) -> ?NOT_YET([Table, Key1]).
-prev(Table, Key1) -> ?NOT_YET([Table, Key1]).
-rename(Table, Name) -> ?NOT_YET([Table, Name]).
 repair_continuation(Continuation, MatchSpec) -> ?NOT_YET([Continuation, MatchSpec]).
-safe_fixtable(Table, Fix) -> ?NOT_YET([Table, Fix]).
 select(Continuation) -> ?NOT_YET([Continuation]).
 select(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
 select(Table, MatchSpec, Limit) -> ?NOT_YET([Table, MatchSpec, Limit]).
@@ -405,15 +533,7 @@ select_reverse(Continuation) -> ?NOT_YET([Continuation]).
 select_reverse(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
 select_reverse(Table, MatchSpec, Limit) -> ?NOT_YET([Table, MatchSpec, Limit]).
 slot(Table, I) -> ?NOT_YET([Table, I]).
-tab2file(Table, Filename) -> ?NOT_YET([Table, Filename]).
-tab2file(Table, Filename, Options) -> ?NOT_YET([Table, Filename, Options]).
-tabfile_info(Filename) -> ?NOT_YET([Filename]).
 table(Table) -> ?NOT_YET([Table]).
 table(Table, Options) -> ?NOT_YET([Table, Options]).
-take(Table, Key) -> ?NOT_YET([Table, Key]).
 test_ms(Tuple, MatchSpec) -> ?NOT_YET([Tuple, MatchSpec]).
 to_dets(Table, DetsTab) -> ?NOT_YET([Table, DetsTab]).
-update_counter(Table, Key, UpdateOp) -> ?NOT_YET([Table, Key, UpdateOp]).
-update_counter(Table, Key, UpdateOp, Default) -> ?NOT_YET([Table, Key, UpdateOp, Default]).
-update_element(Table, Key, ElementSpec) -> ?NOT_YET([Table, Key, ElementSpec]).
-whereis(TableName) -> ?NOT_YET([TableName]).

@@ -7,10 +7,14 @@
 -export([priv_dir/0]).
 -export([open/1, lookup/3, lookup_dirty/3, member/3, member_dirty/3, size/2, size_dirty/2,
          insert/3, insert_new/3, delete/3]).
+-export([step/4, step_dirty/4, lookup_element/4, lookup_element_dirty/4, fold_chunk/5,
+         update_counter/5, update_element/4, take/3, delete_object/3]).
 -on_load(init/0).
 
 -nifs([open/1, lookup/3, lookup_dirty/3, member/3, member_dirty/3, size/2, size_dirty/2,
        insert/3, insert_new/3, delete/3]).
+-nifs([step/4, step_dirty/4, lookup_element/4, lookup_element_dirty/4, fold_chunk/5,
+       update_counter/5, update_element/4, take/3, delete_object/3]).
 
 init() ->
     erlang:load_nif(filename:join(priv_dir(), "heirloom_nif"), 0).
@@ -42,3 +46,13 @@ size_dirty(_Env, _Tab) -> erlang:nif_error({not_loaded, ?MODULE}).
 insert(_Env, _Tab, _Objects) -> erlang:nif_error({not_loaded, ?MODULE}).
 insert_new(_Env, _Tab, _Objects) -> erlang:nif_error({not_loaded, ?MODULE}).
 delete(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
+%% The key-based reads and row writes (c_src/hl_nif_rows.c).
+step(_Env, _Tab, _How, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
+step_dirty(_Env, _Tab, _How, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
+lookup_element(_Env, _Tab, _Key, _Pos) -> erlang:nif_error({not_loaded, ?MODULE}).
+lookup_element_dirty(_Env, _Tab, _Key, _Pos) -> erlang:nif_error({not_loaded, ?MODULE}).
+fold_chunk(_Env, _Tab, _Dir, _From, _Max) -> erlang:nif_error({not_loaded, ?MODULE}).
+update_counter(_Env, _Tab, _Key, _Op, _Default) -> erlang:nif_error({not_loaded, ?MODULE}).
+update_element(_Env, _Tab, _Key, _Spec) -> erlang:nif_error({not_loaded, ?MODULE}).
+take(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
+delete_object(_Env, _Tab, _Object) -> erlang:nif_error({not_loaded, ?MODULE}).

@@ -130,10 +130,11 @@ defmodule Heirloom.ExportsTest do
       end
     end
 
-    test "an option not supported yet points at the options" do
-      t = :"bag_#{System.unique_integer([:positive])}"
-      e = assert_raise ArgumentError, fn -> Heirloom.new(t, [:bag]) end
-      assert Exception.message(e) =~ "* 2nd argument: Heirloom does not support that option yet"
+    test "something not supported says so" do
+      t = Heirloom.new(:ordered, [:ordered_set])
+      long = :binary.copy("k", 600)
+      e = assert_raise ArgumentError, fn -> Heirloom.insert(t, {long, 1}) end
+      assert Exception.message(e) =~ "Heirloom does not support"
     end
 
     test "a name taken points at the name" do

@@ -109,10 +109,10 @@ defmodule Heirloom.NewTakeoverTest do
     assert Heirloom.lookup(t, 1) == [{:a, 1}]
   end
 
-  test "a type other than set is refused before any take-over (not supported yet)" do
+  test "a type other than the held table's is refused, the table still held" do
     t = tab()
     held_table(t, [], [{1, 1}])
-    assert Heirloom.call({:new, t, [:bag, :named_table]}) == {:error, :not_supported}
+    assert Heirloom.call({:new, t, [:bag, :named_table]}) == {:error, {:type_mismatch, :set}}
     assert Heirloom.info(t, :held_by_heirloom) == true
   end
 

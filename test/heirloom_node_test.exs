@@ -143,7 +143,7 @@ defmodule Heirloom.NodeTest do
       assert raw(node, {:insert, t, :x}) == {:error, :badarg}
       assert raw(node, {:new, t, [:named_table]}) == {:error, :already_exists}
       assert raw(node, {:nope}) == {:error, :unknown_request}
-      assert raw(node, {:new, tab(), [:ordered_set]}) == {:error, :not_supported}
+      assert raw(node, {:new, tab(), [:ordered_set, {:keypos, 0}]}) == {:error, :badarg}
     end
 
     test "the API raises ArgumentError where ETS would", %{t: t} do
