@@ -54,7 +54,7 @@ CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
 # c_src/hl_*.c but the NIF entry is core: no ei, shared by the C node, the NIF
 # and the unit tests.
 NODE_ONLY := hl_main hl_node hl_loop hl_dist hl_dist_sock hl_dm hl_proto hl_proto_args \
-  hl_proto_info hl_watch
+  hl_proto_info hl_watch hl_proto_select
 CORE_SRC := $(filter-out $(NODE_ONLY:%=c_src/%.c) c_src/hl_nif.c,$(wildcard c_src/hl_*.c))
 NODE_SRC := $(CORE_SRC) $(NODE_ONLY:%=c_src/%.c)
 NIF_SRC := $(CORE_SRC) c_src/hl_nif.c

@@ -2,8 +2,9 @@
  * hl_ms.c: the match specification compiler (see hl_ms.h).
  *
  * The spec is copied, then walked clause by clause. Any part of a head
- * without variables or '_', and any part of a guard or body without tuples
- * (calls) or variables, is a constant: found by a flat scan of its bytes
+ * without variables, '_' or maps (a map pattern also matches larger maps),
+ * and any part of a guard or body without tuples (calls) or variables, is a
+ * constant: found by a flat scan of its bytes
  * (no recursion, any depth) and kept as a view, compared or copied whole at
  * run time. Only the parts around variables and calls become nodes, and
  * only they count towards HL_MS_MAX_DEPTH, which bounds the recursion of
@@ -41,9 +42,11 @@ static int atom_is(const hl_atom *a, const char *s)
     return a->n == n && !memcmp(a->p, s, n);
 }
 
-/* Whether t[0..len) holds (head) a variable or '_', or (expression) a
- * variable, '$_', '$$' or any tuple. A flat walk: a count of terms still to
- * read replaces recursion. */
+/* Whether t[0..len) is free of (C_HEAD) variables, '_' and maps, (C_GROUND)
+ * variables and '_', or (C_EXPR) variables, '$_', '$$' and tuples. A flat
+ * walk: a count of terms still to read replaces recursion. */
+enum { C_EXPR = 0, C_HEAD = 1, C_GROUND = 2 };
+
 static int is_const(const unsigned char *t, size_t len, int head)
 {
     size_t pos = 0, todo = 1;
@@ -55,7 +58,7 @@ static int is_const(const unsigned char *t, size_t len, int head)
         size_t p = pos;
         switch (k) {
         case HL_KIND_TUPLE:
-            if (!head)
+            if (head == C_EXPR)
                 return 0;
             if (t[pos] == HL_TAG_SMALL_TUPLE) {
                 if (pos + 2 > len)
@@ -69,8 +72,11 @@ static int is_const(const unsigned char *t, size_t len, int head)
                 pos += 5;
             }
             break;
-        case HL_KIND_LIST:
         case HL_KIND_MAP:
+            if (head == C_HEAD)
+                return 0; /* a map pattern matches maps with more keys */
+            /* fall through */
+        case HL_KIND_LIST:
             if (pos + 5 > len)
                 return 0;
             todo +=
@@ -80,8 +86,8 @@ static int is_const(const unsigned char *t, size_t len, int head)
         case HL_KIND_ATOM:
             if (hl_term_read_atom(t, len, &p, &a))
                 return 0;
-            if (var_number(&a) >= 0 || (head && atom_is(&a, "_")) ||
-                (!head && (atom_is(&a, "$_") || atom_is(&a, "$$"))))
+            if (var_number(&a) >= 0 || (head != C_EXPR && atom_is(&a, "_")) ||
+                (head == C_EXPR && (atom_is(&a, "$_") || atom_is(&a, "$$"))))
                 return 0;
             pos = p;
             break;
@@ -227,7 +233,7 @@ static int compile_head(cctx *c, hl_bytes t, int depth, uint32_t *idx)
             return rc ? rc : var_slot(c, v, 1, &c->ms->nodes[*idx].a);
         }
     }
-    if (is_const(t.data, t.len, 1))
+    if (is_const(t.data, t.len, C_HEAD))
         return const_node(c->ms, P_CONST, t, idx);
     if ((rc = elements(t, &el, &n)))
         return rc;
@@ -240,7 +246,7 @@ static int compile_head(cctx *c, hl_bytes t, int depth, uint32_t *idx)
         break;
     default: /* a map: keys must be constants */
         for (size_t i = 0; !rc && i < n; i += 2)
-            if (!is_const(el[i].data, el[i].len, 1))
+            if (!is_const(el[i].data, el[i].len, C_GROUND))
                 rc = HL_EBADARG;
         if (!rc)
             rc = compound(c, P_MAP, el, n, depth, compile_head, idx);
@@ -287,7 +293,7 @@ static int compile_expr(cctx *c, hl_bytes t, int depth, uint32_t *idx)
             return rc;
         }
     }
-    if (is_const(t.data, t.len, 0))
+    if (is_const(t.data, t.len, C_EXPR))
         return const_node(c->ms, E_CONST, t, idx);
     if ((rc = elements(t, &el, &n)))
         return rc;
@@ -409,6 +415,8 @@ static int compile_clause(hl_ms *ms, hl_bytes t, hl_ms_clause *cl)
         return HL_EBADARG;
     int rc = elements(t, &el, &n);
     if (!rc)
+        cl->head_bytes = el[0];
+    if (!rc)
         rc = compile_head(&c, el[0], 1, &cl->head);
     if (!rc)
         rc = expr_list(&c, el[1], 0, &cl->guards, &cl->nguards);
@@ -494,4 +502,19 @@ void hl_ms_free(hl_ms *ms)
     free(ms->bound);
     free(ms->spec);
     free(ms);
+}
+
+void hl_ms_set_keypos(hl_ms *ms, unsigned keypos)
+{
+    ms->keypos = keypos;
+    ms->keyed = keypos && ms->nclauses;
+    for (size_t i = 0; i < ms->nclauses; i++) {
+        hl_ms_clause *cl = &ms->clauses[i];
+        size_t arity;
+        hl_bytes h = cl->head_bytes;
+        if (hl_term_tuple_arity(h.data, h.len, &arity) || arity < keypos ||
+            hl_term_tuple_element(h.data, h.len, keypos, &cl->key) ||
+            !is_const(cl->key.data, cl->key.len, C_GROUND))
+            ms->keyed = 0;
+    }
 }

@@ -9,7 +9,8 @@
  * program on an object tries the clauses in order: the first whose head
  * matches and whose guards all evaluate to `true` gives the value of its
  * body's last expression. As in ETS, a guard that raises fails its clause,
- * and a body expression that raises makes the result the atom 'EXIT'.
+ * and in a body a call that raises gives the atom 'EXIT' in its place
+ * (evaluation goes on: [{hd, 1}, 5] gives 5, {{{hd, 1}}} gives {'EXIT'}).
  *
  * What is refused (HL_EBADARG at compile time, as ets:select raises badarg):
  * anything ets:test_ms/2 reports as an error (not a proper list of
@@ -51,6 +52,15 @@ typedef struct hl_ms hl_ms;
 int hl_ms_compile(const unsigned char *spec, size_t len, hl_ms **out);
 /* Free a program; safe with NULL. */
 void hl_ms_free(hl_ms *ms);
+
+/*
+ * Tell the program the table's keypos (1-based). As in ETS, when every
+ * clause's head has a key element without variables or '_', ETS looks
+ * those keys up instead of scanning: only objects whose key is =:= to one
+ * of them can match, so a map there then equals a key rather than matching
+ * larger ones. Without this call, no such rule applies.
+ */
+void hl_ms_set_keypos(hl_ms *ms, unsigned keypos);
 
 /*
  * Run the program on obj (one whole object term). self is the caller's

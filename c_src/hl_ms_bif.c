@@ -31,8 +31,6 @@ enum {
     F_IS_TUPLE,
     F_IS_MAP,
     F_IS_BINARY,
-    F_IS_BITSTRING,
-    F_IS_BOOLEAN,
     F_IS_FUNCTION,
     F_IS_RECORD,
     F_IS_MAP_KEY,
@@ -50,7 +48,6 @@ enum {
     F_SIZE,
     F_BIT_SIZE,
     F_BYTE_SIZE,
-    F_TUPLE_SIZE,
     F_BINARY_PART,
     F_PLUS,
     F_MINUS,
@@ -94,8 +91,7 @@ const hl_ms_fn hl_ms_fns[] = {
     {"is_tuple", 1, 1},
     {"is_map", 1, 1},
     {"is_binary", 1, 1},
-    {"is_bitstring", 1, 1},
-    {"is_boolean", 1, 1},
+
     {"is_function", 1, 1},
     {"is_record", 3, 3},
     {"is_map_key", 2, 2},
@@ -113,7 +109,7 @@ const hl_ms_fn hl_ms_fns[] = {
     {"size", 1, 1},
     {"bit_size", 1, 1},
     {"byte_size", 1, 1},
-    {"tuple_size", 1, 1},
+
     {"binary_part", 2, 3},
     {"+", 1, 2},
     {"-", 1, 2},
@@ -296,10 +292,9 @@ static int sizes(hl_ms *ms, uint32_t f, hl_bytes v, hl_bytes *out)
 {
     hl_term_kind k = hl_term_kind_of(v.data[0]);
     size_t arity;
-    if (k == HL_KIND_TUPLE && (f == F_SIZE || f == F_TUPLE_SIZE) &&
-        !hl_term_tuple_arity(v.data, v.len, &arity))
+    if (k == HL_KIND_TUPLE && f == F_SIZE && !hl_term_tuple_arity(v.data, v.len, &arity))
         return put_int(ms, (int64_t)arity, out);
-    if (f == F_TUPLE_SIZE || (k != HL_KIND_BINARY && k != HL_KIND_BITS))
+    if (k != HL_KIND_BINARY && k != HL_KIND_BITS)
         return HL_MS_RAISE;
     int64_t bytes = hl_get_u32(v.data + 1);
     int bits = k == HL_KIND_BITS ? v.data[5] : 8; /* bits used in the last byte */
@@ -345,12 +340,6 @@ static int type_test(uint32_t f, hl_bytes v, hl_bytes *out)
         break;
     case F_IS_BINARY:
         r = k == HL_KIND_BINARY;
-        break;
-    case F_IS_BITSTRING:
-        r = k == HL_KIND_BINARY || k == HL_KIND_BITS;
-        break;
-    case F_IS_BOOLEAN:
-        r = bool_of(v) >= 0;
         break;
     default:
         r = k == HL_KIND_FUN || k == HL_KIND_EXPORT;
@@ -500,7 +489,6 @@ int hl_ms_bif(hl_ms *ms, uint32_t f, const hl_bytes *a, uint32_t n, hl_bytes *ou
     case F_SIZE:
     case F_BIT_SIZE:
     case F_BYTE_SIZE:
-    case F_TUPLE_SIZE:
         return sizes(ms, f, a[0], out);
     case F_BINARY_PART:
         if (n == 3)

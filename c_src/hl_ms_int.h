@@ -50,6 +50,8 @@ typedef struct {
     uint32_t nvars;    /* slots used by this clause */
     uint32_t *var_num; /* per slot, the variable's number (for '$$' order) */
     uint32_t *order;   /* slots sorted by variable number */
+    hl_bytes head_bytes;
+    hl_bytes key; /* the head's key element, when ms->keyed */
 } hl_ms_clause;
 
 /* Memory for values made during one run; blocks never move. */
@@ -69,11 +71,14 @@ struct hl_ms {
     hl_ms_clause *clauses;
     size_t nclauses;
     uint32_t max_vars;
+    unsigned keypos; /* hl_ms_set_keypos */
+    int keyed;       /* every clause's head names one key: ETS looks them up */
     /* run state */
     hl_bytes *slots;
     unsigned char *bound;
     hl_bytes obj, self;
     const hl_ms_clause *cur; /* the clause being tried, for '$$' */
+    int in_body;             /* evaluating a body: failed calls give 'EXIT' */
     hl_ms_block *arena;
     hl_buf tmp; /* scratch for building one value */
 };

@@ -190,8 +190,10 @@ static int eval(hl_ms *ms, uint32_t idx, hl_bytes *out)
     case E_CONS:
         return eval_list(ms, idx, out);
     case E_CALL:
-        if (nd->a == HL_MS_FN_ANDALSO || nd->a == HL_MS_FN_ORELSE)
-            return eval_short(ms, nd, out);
+        if (nd->a == HL_MS_FN_ANDALSO || nd->a == HL_MS_FN_ORELSE) {
+            rc = eval_short(ms, nd, out);
+            break;
+        }
         if (nd->a == HL_MS_FN_SELF) {
             *out = ms->self;
             return HL_OK;
@@ -233,7 +235,25 @@ static int eval(hl_ms *ms, uint32_t idx, hl_bytes *out)
     }
     if (vals != small)
         free(vals);
+    if (rc == HL_MS_RAISE && ms->in_body) { /* as erts: a call that fails in a body is 'EXIT' */
+        *out = am_exit;
+        rc = HL_OK;
+    }
     return rc;
+}
+
+/* When every head names a key, ETS looks those keys up and runs the spec on
+ * what it finds: only an object whose key is =:= to one of them is a
+ * candidate (so a map there is not a sub-map pattern for other keys). */
+static int keyed_candidate(hl_ms *ms, hl_bytes obj)
+{
+    hl_bytes k;
+    if (hl_term_tuple_element(obj.data, obj.len, ms->keypos, &k))
+        return 0;
+    for (size_t c = 0; c < ms->nclauses; c++)
+        if (hl_ms_canon_eq(ms->clauses[c].key, k))
+            return 1;
+    return 0;
 }
 
 /* The clause that matches obj and passes its guards, or NULL (*err set). */
@@ -243,6 +263,8 @@ static const hl_ms_clause *select_clause(hl_ms *ms, hl_bytes obj, hl_bytes self,
     arena_reset(ms);
     ms->obj = obj;
     ms->self = self;
+    if (ms->keyed && !keyed_candidate(ms, obj))
+        return NULL;
     for (size_t c = 0; c < ms->nclauses; c++) {
         const hl_ms_clause *cl = &ms->clauses[c];
         ms->cur = cl;
@@ -267,11 +289,13 @@ static const hl_ms_clause *select_clause(hl_ms *ms, hl_bytes obj, hl_bytes self,
     return NULL;
 }
 
-/* The body's value: its last expression's, or 'EXIT' if one raised. */
+/* The body's value: its last expression's (a call that raised is 'EXIT'). */
 static int body(hl_ms *ms, const hl_ms_clause *cl, hl_bytes *out)
 {
     for (uint32_t b = 0; b < cl->nbody; b++) {
+        ms->in_body = 1;
         int rc = eval(ms, ms->kids[cl->body + b], out);
+        ms->in_body = 0;
         if (rc == HL_MS_RAISE) {
             *out = am_exit;
             return HL_OK;

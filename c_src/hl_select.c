@@ -96,6 +96,54 @@ static int on_write(void *ctx, hl_bytes pos, hl_bytes stored, hl_bytes *repl)
     return HL_STORE_REPLACE;
 }
 
+/* ETS's static rule for select_replace (erts's db_match_keeps_key): each
+ * clause's body is one expression, '$_' or {{...}} whose key element is the
+ * head's key element itself or {const, Key}. */
+typedef struct {
+    unsigned keypos;
+    int n;
+} keeps_ctx;
+
+static int elem(hl_bytes t, size_t i, hl_bytes *e)
+{
+    size_t arity;
+    return hl_term_tuple_arity(t.data, t.len, &arity) || arity < i ||
+           hl_term_tuple_element(t.data, t.len, i, e);
+}
+
+static int clause_keeps_key(void *ctx, hl_bytes cl)
+{
+    keeps_ctx *k = ctx;
+    hl_bytes head, body, only, inner, hk, bk, c1, c2;
+    char name[8];
+    if (elem(cl, 1, &head) || elem(cl, 3, &body) || body.data[0] != HL_TAG_LIST ||
+        hl_get_u32(body.data + 1) != 1)
+        return HL_EBADARG;
+    size_t pos = 5;
+    if (hl_term_skip(body.data, body.len, &pos) || body.data[pos] != HL_TAG_NIL)
+        return HL_EBADARG;
+    only = (hl_bytes){body.data + 5, pos - 5};
+    if (!hl_term_get_atom(only.data, only.len, name, sizeof name) && !strcmp(name, "$_"))
+        return HL_OK;
+    size_t arity;
+    if (hl_term_tuple_arity(only.data, only.len, &arity) || arity != 1 || elem(only, 1, &inner) ||
+        elem(inner, k->keypos, &bk) || elem(head, k->keypos, &hk))
+        return HL_EBADARG;
+    if (hl_bytes_eq(hk, bk))
+        return HL_OK;
+    if (hl_term_tuple_arity(bk.data, bk.len, &arity) || arity != 2 || elem(bk, 1, &c1) ||
+        elem(bk, 2, &c2) || hl_term_get_atom(c1.data, c1.len, name, sizeof name) ||
+        strcmp(name, "const") || !hl_bytes_eq(c2, hk))
+        return HL_EBADARG;
+    return HL_OK;
+}
+
+static int keeps_key(hl_bytes spec, unsigned keypos)
+{
+    keeps_ctx k = {keypos, 0};
+    return hl_term_list_each(spec.data, spec.len, clause_keeps_key, &k);
+}
+
 static int put_reply(sel *c, hl_buf *out)
 {
     int rc = hl_term_put_tuple_header(out, 2);
@@ -121,12 +169,15 @@ int hl_select_chunk(hl_store *s, hl_bytes tab, hl_bytes caller, hl_bytes spec,
     sel c = {.o = o, .self = caller};
     size_t mark = out->len;
     hl_meta m = {0};
-    int rc = hl_ms_compile(spec.data, spec.len, &c.ms);
-    if (!rc && (o->op == HL_SELECT_REPLACE)) {
-        rc = hl_store_get_meta(s, tab, &m);
-        c.keypos = m.keypos;
-        hl_meta_free(&m);
-    }
+    int rc = hl_store_get_meta(s, tab, &m);
+    c.keypos = m.keypos;
+    hl_meta_free(&m);
+    if (!rc)
+        rc = hl_ms_compile(spec.data, spec.len, &c.ms);
+    if (!rc)
+        hl_ms_set_keypos(c.ms, c.keypos);
+    if (!rc && o->op == HL_SELECT_REPLACE)
+        rc = keeps_key(spec, c.keypos);
     if (!rc && (o->op == HL_SELECT_DELETE || o->op == HL_SELECT_REPLACE))
         rc = hl_store_rewrite(s, tab, caller, o->after, on_write, &c);
     else if (!rc)

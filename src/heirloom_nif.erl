@@ -6,11 +6,11 @@
 
 -export([priv_dir/0]).
 -export([open/1, lookup/3, lookup_dirty/3, member/3, member_dirty/3, size/2, size_dirty/2,
-         insert/3, insert_new/3, delete/3]).
+         insert/3, insert_new/3, delete/3, select/5]).
 -on_load(init/0).
 
 -nifs([open/1, lookup/3, lookup_dirty/3, member/3, member_dirty/3, size/2, size_dirty/2,
-       insert/3, insert_new/3, delete/3]).
+       insert/3, insert_new/3, delete/3, select/5]).
 
 init() ->
     erlang:load_nif(filename:join(priv_dir(), "heirloom_nif"), 0).
@@ -42,3 +42,4 @@ size_dirty(_Env, _Tab) -> erlang:nif_error({not_loaded, ?MODULE}).
 insert(_Env, _Tab, _Objects) -> erlang:nif_error({not_loaded, ?MODULE}).
 insert_new(_Env, _Tab, _Objects) -> erlang:nif_error({not_loaded, ?MODULE}).
 delete(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
+select(_Env, _Tab, _Spec, _Opts, _After) -> erlang:nif_error({not_loaded, ?MODULE}).
