@@ -15,6 +15,8 @@
 #   demo           the survive-the-fire demo (embedded C node)
 #   bench          benchmarks, results in bench/RESULTS.md
 #   fuzz           libFuzzer on the request path for FUZZ_SECONDS (default 60)
+#   fuzz-ms        libFuzzer on the match spec engine for FUZZ_SECONDS
+#   soak-ms        the match spec differential suite with SOAK_MS_SPECS specs
 #   format         clang-format the C and mix format the Elixir
 #   clean
 # Variables: V=1 (show commands), DEBUG=1 (-g -O0), SANITIZE=1 (ASan+UBSan),
@@ -68,7 +70,8 @@ TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 
 .PHONY: all setup test ctest valgrind sanitize vectors demo bench format clean mixtest \
   san-node mixtest-asan \
-  valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds
+  valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds \
+  fuzz-ms fuzz-ms-run fuzz-ms-merge fuzz-ms-seeds soak-ms
 
 # Building only compiles: nothing here installs packages. The targets a
 # person runs on a fresh machine (test, demo, bench, valgrind, sanitize) run
@@ -185,6 +188,31 @@ fuzz-merge: $(BUILD)/fuzz/fuzz_request
 	$(Q)$(BUILD)/fuzz/fuzz_request -merge=1 test/fuzz/corpus/request $(BUILD)/fuzz/corpus
 fuzz-seeds:
 	escript test/fuzz/make_seeds.escript test/fuzz/corpus/request
+
+# libFuzzer on the match specification engine behind the term decoder
+# (test/fuzz/fuzz_ms.c); seeds in test/fuzz/corpus/ms.
+$(BUILD)/fuzz/fuzz_ms: test/fuzz/fuzz_ms.c $(CORE_SRC) $(wildcard c_src/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-LD $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Ic_src -o $@ test/fuzz/fuzz_ms.c $(CORE_SRC) -llmdb -lpthread
+fuzz-ms: setup
+	$(Q)sh scripts/setup.sh clang libclang-rt-14-dev
+	$(Q)$(SUB) fuzz-ms-run
+fuzz-ms-run: $(BUILD)/fuzz/fuzz_ms
+	@mkdir -p $(BUILD)/fuzz/corpus_ms
+	$(Q)$(BUILD)/fuzz/fuzz_ms -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	  -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus_ms test/fuzz/corpus/ms
+fuzz-ms-merge: $(BUILD)/fuzz/fuzz_ms
+	$(Q)$(BUILD)/fuzz/fuzz_ms -merge=1 test/fuzz/corpus/ms $(BUILD)/fuzz/corpus_ms
+fuzz-ms-seeds:
+	$(Q)MIX_ENV=test mix run --no-start test/fuzz/make_ms_seeds.exs test/fuzz/corpus/ms
+
+# The differential match spec suite at soak size (SOAK_MS_SPECS, default
+# 1,000,000; HEIRLOOM_MS_SEED to replay): prints its seed first.
+SOAK_MS_SPECS ?= 1000000
+soak-ms: all
+	$(Q)HEIRLOOM_MS_SPECS=$(SOAK_MS_SPECS) ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test \
+	  mix test --include slow test/heirloom_select_test.exs --timeout 86400000
 
 demo-run: all
 	$(Q)mix run examples/demo/demo.exs

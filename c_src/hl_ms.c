@@ -389,7 +389,8 @@ static int expr_list(cctx *c, hl_bytes t, int nonempty, uint32_t *first, uint32_
                        sizeof *c->ms->kids, 64))
         rc = HL_ENOMEM;
     if (!rc) {
-        memcpy(c->ms->kids + c->ms->nkids, kids, (n - 1) * sizeof *kids);
+        if (n > 1)
+            memcpy(c->ms->kids + c->ms->nkids, kids, (n - 1) * sizeof *kids);
         *first = (uint32_t)c->ms->nkids;
         *count = (uint32_t)(n - 1);
         c->ms->nkids += n - 1;

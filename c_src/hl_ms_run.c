@@ -268,7 +268,8 @@ static const hl_ms_clause *select_clause(hl_ms *ms, hl_bytes obj, hl_bytes self,
     for (size_t c = 0; c < ms->nclauses; c++) {
         const hl_ms_clause *cl = &ms->clauses[c];
         ms->cur = cl;
-        memset(ms->bound, 0, cl->nvars);
+        if (cl->nvars)
+            memset(ms->bound, 0, cl->nvars);
         int rc = match(ms, cl->head, obj);
         if (rc < 0) {
             *err = rc;

@@ -190,6 +190,14 @@ defmodule Heirloom.SelectTest do
       assert {:badarg, :not_supported} ==
                run(fn -> Heirloom.select(h, [{{1, :_, :_}, [], [{:*, 1 <<< 40, 1 <<< 40}]}]) end)
 
+      # the whole-table wire verbs, for clients without this library
+      all = [{{:_, :_, :_}, [], [:"$_"]}]
+      assert Enum.sort(Heirloom.call({:select, h, all})) == Enum.sort(objs)
+      assert Heirloom.call({:select_count, h, [{{:_, :_, :_}, [], [true]}]}) == 4
+      assert Heirloom.call({:match, h, {1, :"$1", :_}}) == [[:a]]
+      assert Heirloom.call({:match_object, h, {2, :_, :_}}) == [{2, :b, %{x: 1}}]
+      assert Heirloom.call({:select, h, :bad}) == {:error, :badarg}
+
       assert Heirloom.select_replace(h, [{{:"$1", :"$2", :"$3"}, [{:==, :"$1", 1}], [{{:"$1", :z, :"$3"}}]}]) == 1
       assert Heirloom.lookup(h, 1) == [{1, :z, 2.0}]
 
