@@ -17,6 +17,7 @@
 #   fuzz           libFuzzer on the request path for FUZZ_SECONDS (default 60)
 #   fuzz-ms        libFuzzer on the match spec engine for FUZZ_SECONDS
 #   soak-ms        the match spec differential suite with SOAK_MS_SPECS specs
+#   bench-ms       select and select_count, ETS against both paths
 #   format         clang-format the C and mix format the Elixir
 #   clean
 # Variables: V=1 (show commands), DEBUG=1 (-g -O0), SANITIZE=1 (ASan+UBSan),
@@ -71,7 +72,7 @@ TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 .PHONY: all setup test ctest valgrind sanitize vectors demo bench format clean mixtest \
   san-node mixtest-asan \
   valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds \
-  fuzz-ms fuzz-ms-run fuzz-ms-merge fuzz-ms-seeds soak-ms
+  fuzz-ms fuzz-ms-run fuzz-ms-merge fuzz-ms-seeds soak-ms bench-ms
 
 # Building only compiles: nothing here installs packages. The targets a
 # person runs on a fresh machine (test, demo, bench, valgrind, sanitize) run
@@ -219,6 +220,10 @@ demo-run: all
 
 bench-run: all
 	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix run bench/run.exs
+
+# select and select_count, ETS against both paths (bench/select.exs).
+bench-ms: all
+	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix run bench/select.exs
 
 format:
 	clang-format -i c_src/*.c c_src/*.h test/c/*.c
