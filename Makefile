@@ -209,10 +209,12 @@ fuzz-ms-seeds:
 	$(Q)MIX_ENV=test mix run --no-start test/fuzz/make_ms_seeds.exs test/fuzz/corpus/ms
 
 # The differential match spec suite at soak size (SOAK_MS_SPECS, default
-# 1,000,000; HEIRLOOM_MS_SEED to replay): prints its seed first.
+# 1,000,000) with a random seed (HEIRLOOM_MS_SEED=N replays one): prints
+# its seed first.
 SOAK_MS_SPECS ?= 1000000
 soak-ms: all
-	$(Q)HEIRLOOM_MS_SPECS=$(SOAK_MS_SPECS) ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test \
+	$(Q)HEIRLOOM_MS_SPECS=$(SOAK_MS_SPECS) HEIRLOOM_MS_SEED=$${HEIRLOOM_MS_SEED:-random} \
+	  ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test \
 	  mix test --include slow test/heirloom_select_test.exs --timeout 86400000
 
 demo-run: all

@@ -519,3 +519,13 @@ void hl_ms_set_keypos(hl_ms *ms, unsigned keypos)
             ms->keyed = 0;
     }
 }
+
+size_t hl_ms_nkeys(const hl_ms *ms)
+{
+    return ms->keyed ? ms->nclauses : 0;
+}
+
+hl_bytes hl_ms_key(const hl_ms *ms, size_t i)
+{
+    return ms->clauses[i].key;
+}

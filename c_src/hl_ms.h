@@ -63,6 +63,14 @@ void hl_ms_free(hl_ms *ms);
 void hl_ms_set_keypos(hl_ms *ms, unsigned keypos);
 
 /*
+ * After hl_ms_set_keypos: the number of clauses when every head names a key
+ * (then hl_ms_key gives clause i's key, a canonical term in the object
+ * form, viewing the program's memory), else 0: the caller must scan.
+ */
+size_t hl_ms_nkeys(const hl_ms *ms);
+hl_bytes hl_ms_key(const hl_ms *ms, size_t i);
+
+/*
  * Run the program on obj (one whole object term). self is the caller's
  * canonical pid, for self() and node(). On a match, *matched = 1 and the
  * result term is appended to out; else *matched = 0 and out is unchanged.

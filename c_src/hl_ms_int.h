@@ -111,7 +111,8 @@ int hl_ms_map_get(hl_bytes m, hl_bytes key, hl_bytes *val);
 extern const hl_bytes hl_ms_true, hl_ms_false;
 /* 1 when v is the atom true / false (canonical or not). */
 int hl_ms_is_atom(hl_bytes v, const char *name);
-/* =:= of two canonical terms (a faster hl_ms_exact_eq). */
+/* Pattern equality of two canonical terms: their bytes (floats by bits,
+ * as erts's eq(): a 0.0 pattern does not match -0.0). */
 int hl_ms_canon_eq(hl_bytes a, hl_bytes b);
 /* hl_ms_map_get; canonical: both sides canonical. */
 int hl_ms_map_find(hl_bytes m, hl_bytes key, hl_bytes *val, int canonical);

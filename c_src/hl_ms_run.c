@@ -47,7 +47,7 @@ static int match(hl_ms *ms, uint32_t idx, hl_bytes v)
             return 1;
         case P_VAR:
             if (ms->bound[nd->a])
-                return hl_ms_exact_eq(ms->slots[nd->a], v);
+                return hl_ms_canon_eq(ms->slots[nd->a], v);
             ms->bound[nd->a] = 1;
             ms->slots[nd->a] = v;
             return 1;

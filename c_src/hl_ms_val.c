@@ -66,15 +66,12 @@ int hl_ms_exact_eq(hl_bytes a, hl_bytes b)
     return hl_order_compare(a.data, a.len, b.data, b.len, HL_CMP_EXACT) == 0;
 }
 
-/* =:= for two canonical terms: only a -0.0 against a 0.0 can make equal
- * terms differ in their bytes, and never in their length. */
+/* Head matching on canonical terms: as erts's eq(), which ETS uses for
+ * patterns, floats compare by their bits, so a 0.0 pattern does not match
+ * -0.0 (though 0.0 =:= -0.0 in a guard): byte equality of the object forms. */
 int hl_ms_canon_eq(hl_bytes a, hl_bytes b)
 {
-    if (a.len != b.len)
-        return 0;
-    if (!memcmp(a.data, b.data, a.len))
-        return 1;
-    return hl_order_compare(a.data, a.len, b.data, b.len, HL_CMP_EXACT) == 0;
+    return a.len == b.len && !memcmp(a.data, b.data, a.len);
 }
 
 int hl_ms_list_split(hl_ms *ms, hl_bytes l, hl_bytes *head, hl_bytes *tail)

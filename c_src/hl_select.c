@@ -8,6 +8,8 @@
 #include "hl_store_scan.h"
 #include "hl_term.h"
 
+#include <stdlib.h>
+
 typedef struct {
     hl_ms *ms;
     const hl_select_opts *o;
@@ -144,6 +146,42 @@ static int keeps_key(hl_bytes spec, unsigned keypos)
     return hl_term_list_each(spec.data, spec.len, clause_keeps_key, &k);
 }
 
+static int on_keyed(void *ctx, hl_bytes stored)
+{
+    sel *c = ctx;
+    hl_bytes obj = {stored.data + 1, stored.len - 1};
+    int m = 0, rc;
+    if (c->o->op == HL_SELECT_LIST)
+        rc = hl_ms_run(c->ms, obj, c->self, &c->acc, &m);
+    else
+        rc = hl_ms_run_true(c->ms, obj, c->self, &m);
+    c->matched += (size_t)m;
+    return rc;
+}
+
+/* Every head names a key: look the distinct keys up, as ETS does, instead
+ * of scanning (each lookup its own transaction). */
+static int keyed(hl_store *s, hl_bytes tab, hl_bytes caller, sel *c)
+{
+    size_t n = hl_ms_nkeys(c->ms);
+    hl_buf *forms = calloc(n, sizeof *forms);
+    hl_bytes *keys = calloc(n, sizeof *keys);
+    int rc = forms && keys ? HL_OK : HL_ENOMEM;
+    for (size_t i = 0; !rc && i < n; i++) {
+        int seen = 0;
+        rc = hl_term_key_form(hl_ms_key(c->ms, i), &forms[i], &keys[i]);
+        for (size_t j = 0; !rc && j < i; j++)
+            seen |= hl_bytes_eq(keys[i], keys[j]);
+        if (!rc && !seen)
+            rc = hl_store_lookup(s, tab, caller, keys[i], on_keyed, c);
+    }
+    for (size_t i = 0; forms && i < n; i++)
+        hl_buf_free(&forms[i]);
+    free(forms);
+    free(keys);
+    return rc;
+}
+
 static int put_reply(sel *c, hl_buf *out)
 {
     int rc = hl_term_put_tuple_header(out, 2);
@@ -178,7 +216,10 @@ int hl_select_chunk(hl_store *s, hl_bytes tab, hl_bytes caller, hl_bytes spec,
         hl_ms_set_keypos(c.ms, c.keypos);
     if (!rc && o->op == HL_SELECT_REPLACE)
         rc = keeps_key(spec, c.keypos);
-    if (!rc && (o->op == HL_SELECT_DELETE || o->op == HL_SELECT_REPLACE))
+    if (!rc && hl_ms_nkeys(c.ms) && !o->after.len && !o->limit &&
+        (o->op == HL_SELECT_LIST || o->op == HL_SELECT_COUNT))
+        rc = keyed(s, tab, caller, &c);
+    else if (!rc && (o->op == HL_SELECT_DELETE || o->op == HL_SELECT_REPLACE))
         rc = hl_store_rewrite(s, tab, caller, o->after, on_write, &c);
     else if (!rc)
         rc = hl_store_scan(s, tab, caller, o->after, o->reverse, on_read, &c);

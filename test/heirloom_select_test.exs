@@ -47,9 +47,7 @@ defmodule Heirloom.SelectTest do
     {e, h}
   end
 
-  defp reset({e, h}, objs) do
-    :ets.delete_all_objects(e)
-    :ets.insert(e, objs)
+  defp reset(h, objs) do
     Heirloom.delete_all_objects(h)
     Heirloom.insert(h, objs)
   end
@@ -100,11 +98,17 @@ defmodule Heirloom.SelectTest do
     end
   end
 
+  # The writing kin, each on a throwaway ETS table: with OTP 25, a table
+  # that select_replace or delete_all_objects went through was seen to lose
+  # rows or take the VM down in a later select (seeds 22 and 24, both
+  # paths), so the main ETS table is only ever read.
   defp write_ops(label, tabs, objs, spec) do
-    {e, h} = tabs
+    {_, h} = tabs
 
     for op <- [:select_delete, :select_replace] do
-      reset(tabs, objs)
+      reset(h, objs)
+      e = :ets.new(:select_ets_w, [:public])
+      :ets.insert(e, objs)
       x = run(fn -> apply(:ets, op, [e, spec]) end)
       y = run(fn -> apply(Heirloom, op, [h, spec]) end)
 
@@ -116,16 +120,25 @@ defmodule Heirloom.SelectTest do
         if match?({:ok, _}, x),
           do: assert(Enum.sort(:ets.tab2list(e)) == Enum.sort(Heirloom.tab2list(h)), "#{label} #{op} contents")
       end
+
+      :ets.delete(e)
     end
 
-    reset(tabs, objs)
+    reset(h, objs)
+  end
+
+  # HEIRLOOM_MS_PATHS=nif (or cnode) runs one path only, to tell them apart.
+  defp paths do
+    (System.get_env("HEIRLOOM_MS_PATHS") || "nif,cnode")
+    |> String.split(",")
+    |> Enum.map(&String.to_existing_atom/1)
   end
 
   # Specs are made lazily (a soak run has a million), the same for both
   # paths: the generator is seeded again for each.
   defp differential(node, seed, nspecs) do
     tally =
-      for path <- [:nif, :cnode], reduce: %{} do
+      for path <- paths(), reduce: %{} do
         acc ->
           :rand.seed(:exsss, {seed, seed * 7 + 1, seed * 13 + 2})
           objs = MsGen.objects(25)
@@ -154,7 +167,15 @@ defmodule Heirloom.SelectTest do
   end
 
   test "seeded random specs: Heirloom through both paths equals ETS", %{node: node} do
-    seed = String.to_integer(System.get_env("HEIRLOOM_MS_SEED") || "#{:erlang.phash2(make_ref(), 1_000_000)}")
+    # A fixed seed by default, so make mixtest is repeatable; `make soak-ms`
+    # passes HEIRLOOM_MS_SEED=random (see the README on seeds that crashed
+    # the test VM inside ets itself).
+    seed =
+      case System.get_env("HEIRLOOM_MS_SEED") || "1" do
+        "random" -> :erlang.phash2(make_ref(), 1_000_000)
+        s -> String.to_integer(s)
+      end
+
     n = String.to_integer(System.get_env("HEIRLOOM_MS_SPECS") || "10000")
     IO.puts("heirloom_select_test: seed #{seed}, #{n} specs")
     {count, tally} = differential(node, seed, n)
@@ -184,6 +205,9 @@ defmodule Heirloom.SelectTest do
         assert m.select(t, [{{4, :"$1", :_}, [{:"=:=", :"$1", 0.0}], [:"$1"]}]) == [-0.0]
         assert m.select(t, [{{1, :_, :_}, [], [{:self}]}]) == [self()]
         assert m.select(t, [{{1, :_, :_}, [], [{:hd, :"$_"}]}]) == [:EXIT]
+        # every head names a key: looked up once per distinct key
+        assert m.select(t, [{{1, :_, :_}, [], [:a]}, {{1, :_, :_}, [], [:b]}]) == [:a]
+        assert m.select_count(t, [{{1, :_, :_}, [], [true]}, {{1.0, :_, :_}, [], [true]}]) == 1
       end
 
       assert_raise ArgumentError, fn -> Heirloom.select(h, [{{:"$1"}, [], [:"$2"]}]) end

@@ -33,8 +33,20 @@ defmodule HeirloomTest.MsGen do
     end
   end
 
+  defp zero_float?(f) when is_float(f), do: f == 0.0
+  defp zero_float?(t) when is_tuple(t), do: zero_float?(Tuple.to_list(t))
+  defp zero_float?([h | t]), do: zero_float?(h) or zero_float?(t)
+  defp zero_float?(%{} = m), do: zero_float?(Map.to_list(m))
+  defp zero_float?(_), do: false
+
   def objects(n) do
-    keys = Enum.uniq(for _ <- 1..(n * 2), do: pick([:rand.uniform(30), pick(@atoms), value(1)]))
+    # No 0.0 or -0.0 in keys: OTP 25's ETS replaces a -0.0-keyed object
+    # with a 0.0-keyed one (=:= there) in select_replace, leaving it in the
+    # wrong hash bucket, and a later select can crash the VM.
+    keys =
+      for(_ <- 1..(n * 2), do: pick([:rand.uniform(30), pick(@atoms), value(1)]))
+      |> Enum.reject(&zero_float?/1)
+      |> Enum.uniq()
 
     keys
     |> Enum.take(n)
@@ -210,7 +222,17 @@ defmodule HeirloomTest.MsGen do
     # now and then a wrong arity or an unknown function: ETS refuses both
     a = if chance(0.005), do: a + 1, else: a
     f = if chance(0.003), do: :no_such_fn, else: f
-    List.to_tuple([f | for(_ <- List.duplicate(0, a), do: expr(vars, depth - 1))])
+    args = for _ <- List.duplicate(0, a), do: expr(vars, depth - 1)
+
+    # ETS itself would try to build a bignum of that many bits (and the VM
+    # dies of it): keep shift counts small
+    args =
+      case {f, args} do
+        {s, [x, n]} when s in [:bsl, :bsr] -> [x, {:band, n, 127}]
+        _ -> args
+      end
+
+    List.to_tuple([f | args])
   end
 
   def spec(objs) do
