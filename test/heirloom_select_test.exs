@@ -168,8 +168,8 @@ defmodule Heirloom.SelectTest do
 
   test "seeded random specs: Heirloom through both paths equals ETS", %{node: node} do
     # A fixed seed by default, so make mixtest is repeatable; `make soak-ms`
-    # passes HEIRLOOM_MS_SEED=random (see the README on seeds that crashed
-    # the test VM inside ets itself).
+    # passes HEIRLOOM_MS_SEED=random (see the README's open problem: some
+    # seeds crash the test VM in ets:select/2 after long runs).
     seed =
       case System.get_env("HEIRLOOM_MS_SEED") || "1" do
         "random" -> :erlang.phash2(make_ref(), 1_000_000)
