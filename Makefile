@@ -18,6 +18,9 @@
 #   soak           not part of test: kills under write load (SOAK_SECONDS each),
 #                  then the differential test at 1,000,000 operations per type
 #   fuzz-handshake libFuzzer on the distribution handshake, FUZZ_SECONDS too
+#   fuzz-ms        libFuzzer on the match spec engine for FUZZ_SECONDS
+#   soak-ms        the match spec differential suite with SOAK_MS_SPECS specs
+#   bench-ms       select and select_count, ETS against both paths
 #   format         clang-format the C and mix format the Elixir
 #   clean
 # Variables: V=1 (show commands), DEBUG=1 (-g -O0), SANITIZE=1 (ASan+UBSan),
@@ -57,7 +60,7 @@ CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
 # c_src/hl_*.c but the NIF entry is core: no ei, shared by the C node, the NIF
 # and the unit tests.
 NODE_ONLY := hl_main hl_node hl_loop hl_dist hl_dist_hs hl_dm hl_proto hl_proto_args \
-  hl_proto_info hl_watch hl_proto_rows
+  hl_proto_info hl_watch hl_proto_rows hl_proto_select
 CORE_SRC := $(filter-out $(NODE_ONLY:%=c_src/%.c) $(wildcard c_src/hl_nif*.c),$(wildcard c_src/hl_*.c))
 NODE_SRC := $(CORE_SRC) $(NODE_ONLY:%=c_src/%.c)
 NIF_SRC := $(CORE_SRC) $(wildcard c_src/hl_nif*.c)
@@ -72,7 +75,7 @@ TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 .PHONY: all setup test ctest valgrind sanitize vectors demo bench format clean mixtest \
   san-node mixtest-asan \
   valgrind-run sanitize-run demo-run bench-run fuzz fuzz-run fuzz-merge fuzz-seeds soak soak-run \
-  fuzz-handshake
+  fuzz-handshake fuzz-ms fuzz-ms-run fuzz-ms-merge fuzz-ms-seeds soak-ms bench-ms
 
 # Building only compiles: nothing here installs packages. The targets a
 # person runs on a fresh machine (test, demo, bench, valgrind, sanitize) run
@@ -211,11 +214,42 @@ fuzz-merge: $(BUILD)/fuzz/fuzz_request
 fuzz-seeds:
 	escript test/fuzz/make_seeds.escript test/fuzz/corpus/request
 
+# libFuzzer on the match specification engine behind the term decoder
+# (test/fuzz/fuzz_ms.c); seeds in test/fuzz/corpus/ms.
+$(BUILD)/fuzz/fuzz_ms: test/fuzz/fuzz_ms.c $(CORE_SRC) $(wildcard c_src/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-LD $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Ic_src -o $@ test/fuzz/fuzz_ms.c $(CORE_SRC) -llmdb -lpthread
+fuzz-ms: setup
+	$(Q)sh scripts/setup.sh clang libclang-rt-14-dev
+	$(Q)$(SUB) fuzz-ms-run
+fuzz-ms-run: $(BUILD)/fuzz/fuzz_ms
+	@mkdir -p $(BUILD)/fuzz/corpus_ms
+	$(Q)$(BUILD)/fuzz/fuzz_ms -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	  -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus_ms test/fuzz/corpus/ms
+fuzz-ms-merge: $(BUILD)/fuzz/fuzz_ms
+	$(Q)$(BUILD)/fuzz/fuzz_ms -merge=1 test/fuzz/corpus/ms $(BUILD)/fuzz/corpus_ms
+fuzz-ms-seeds:
+	$(Q)MIX_ENV=test mix run --no-start test/fuzz/make_ms_seeds.exs test/fuzz/corpus/ms
+
+# The differential match spec suite at soak size (SOAK_MS_SPECS, default
+# 1,000,000) with a random seed (HEIRLOOM_MS_SEED=N replays one): prints
+# its seed first.
+SOAK_MS_SPECS ?= 1000000
+soak-ms: all
+	$(Q)HEIRLOOM_MS_SPECS=$(SOAK_MS_SPECS) HEIRLOOM_MS_SEED=$${HEIRLOOM_MS_SEED:-random} \
+	  ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test \
+	  mix test --include slow test/heirloom_select_test.exs --timeout 86400000
+
 demo-run: all
 	$(Q)mix run examples/demo/demo.exs
 
 bench-run: all
 	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix run bench/run.exs
+
+# select and select_count, ETS against both paths (bench/select.exs).
+bench-ms: all
+	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix run bench/select.exs
 
 format:
 	clang-format -i c_src/*.c c_src/*.h test/c/*.c

@@ -23,6 +23,7 @@
  * opening the same table holds for its whole transaction.
  */
 #include "hl_nif_int.h"
+#include "hl_select.h"
 #include "hl_table.h"
 #include "hl_term.h"
 
@@ -435,6 +436,53 @@ static ERL_NIF_TERM call_atom(const char *name)
 static const hl_nif_calls calls = {prologue,       epilogue,   call_store, set_caller, reader,
                                    redo_as_caller, call_canon, error_term, call_atom};
 
+/*
+ * One chunk of a select-family call (hl_select.h), on a dirty I/O
+ * scheduler: select(Env, Tab, Spec, {Op, Reverse, Limit, Budget}, After)
+ * -> {Acc, Next} | {error, Reason}. heirloom bounds each chunk's rows.
+ */
+static ERL_NIF_TERM nif_select(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    call_args a;
+    hl_buf spec = {0}, out = {0};
+    hl_select_opts o = {0};
+    const ERL_NIF_TERM *opt;
+    int arity, rev_len, op;
+    char rev[8];
+    ErlNifUInt64 limit, budget;
+    ErlNifBinary after;
+    ERL_NIF_TERM t = 0;
+    int rc = prologue(env, argv, 0, &a);
+    if (!rc && (!enif_get_tuple(env, argv[3], &arity, &opt) || arity != 4 ||
+                !enif_get_int(env, opt[0], &op) || op < 0 || op > HL_SELECT_REPLACE ||
+                (rev_len = enif_get_atom(env, opt[1], rev, sizeof rev, ERL_NIF_LATIN1)) <= 0 ||
+                !enif_get_uint64(env, opt[2], &limit) || !enif_get_uint64(env, opt[3], &budget) ||
+                !enif_inspect_binary(env, argv[4], &after)))
+        rc = HL_EBADARG;
+    if (!rc) {
+        o.op = (hl_select_op)op;
+        o.reverse = !strcmp(rev, "true");
+        o.limit = (size_t)limit;
+        o.budget = (size_t)budget;
+        o.after = (hl_bytes){after.data, after.size};
+        rc = set_caller(env, &a);
+    }
+    if (!rc)
+        rc = canon_as(env, argv[2], HL_FORM_OBJECT, &spec);
+    if (!rc)
+        rc = hl_buf_append_byte(&out, HL_TAG_VERSION);
+    if (!rc)
+        rc = hl_select_chunk(a.e->store, hl_buf_view(&a.tab), hl_buf_view(&a.caller),
+                             hl_buf_view(&spec), &o, &out);
+    if (!rc && !enif_binary_to_term(env, out.data, out.len, &t, 0))
+        rc = HL_ENOMEM;
+    epilogue(&a);
+    hl_buf_free(&spec);
+    hl_buf_free(&out);
+    return rc ? error_term(env, rc) : t;
+}
+
 static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
 {
     (void)priv;
@@ -497,6 +545,7 @@ static ErlNifFunc funcs[] = {
     {"update_element", 4, hl_nif_update_element, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"take", 3, hl_nif_take, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"delete_object", 3, hl_nif_delete_object, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"select", 5, nif_select, ERL_NIF_DIRTY_JOB_IO_BOUND},
 };
 
 ERL_NIF_INIT(heirloom_nif, funcs, load, NULL, upgrade, unload)

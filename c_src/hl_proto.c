@@ -12,6 +12,7 @@
 #include "hl_proto_args.h"
 #include "hl_proto_info.h"
 #include "hl_proto_rows.h"
+#include "hl_proto_select.h"
 #include "hl_table.h"
 #include "hl_term.h"
 
@@ -441,6 +442,27 @@ static int h_store_info(req *r)
     return rc;
 }
 
+/* The select family (hl_proto_select.c), one wrapper per verb. */
+static int h_sel(req *r, const char *verb)
+{
+    hl_proto_select_req q = {r->p->store, r->caller, r->args, r->nargs, &r->arena, r->reply};
+    return hl_proto_select(verb, &q);
+}
+#define SELECT_VERB(f, verb)                                                                       \
+    static int f(req *r)                                                                           \
+    {                                                                                              \
+        return h_sel(r, verb);                                                                     \
+    }
+SELECT_VERB(h_select, "select")
+SELECT_VERB(h_select_reverse, "select_reverse")
+SELECT_VERB(h_select_count, "select_count")
+SELECT_VERB(h_select_delete, "select_delete")
+SELECT_VERB(h_select_replace, "select_replace")
+SELECT_VERB(h_match, "match")
+SELECT_VERB(h_match_object, "match_object")
+SELECT_VERB(h_match_delete, "match_delete")
+SELECT_VERB(h_select_chunk, "$select")
+
 static const struct {
     const char *verb;
     size_t nargs;
@@ -463,6 +485,16 @@ static const struct {
     {"give_away", 3, h_give_away},
     {"setopts", 2, h_setopts},
     {"claim", 2, h_claim},
+    /* the select family */
+    {"select", 2, h_select},
+    {"select_reverse", 2, h_select_reverse},
+    {"select_count", 2, h_select_count},
+    {"select_delete", 2, h_select_delete},
+    {"select_replace", 2, h_select_replace},
+    {"match", 2, h_match},
+    {"match_object", 2, h_match_object},
+    {"match_delete", 2, h_match_delete},
+    {"$select", 4, h_select_chunk},
 };
 
 /* Split a request into verb and arguments: an atom, or {Verb, Args...}. */

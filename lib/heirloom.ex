@@ -230,6 +230,45 @@ defmodule Heirloom do
   @spec claim(atom(), list()) :: {:ok, atom()} | {:error, term()}
   defdelegate claim(name, opts), to: :heirloom
 
+  # Match specifications: run by the C engine where the rows are (see the
+  # README's "Match specifications").
+
+  @doc "Like `:ets.select/2`."
+  @spec select(tab(), :ets.match_spec()) :: [term()]
+  defdelegate select(tab, spec), to: :heirloom
+  @doc "Like `:ets.select/3`: `{results, continuation}` or `:\"$end_of_table\"`."
+  defdelegate select(tab, spec, limit), to: :heirloom
+  @doc "Like `:ets.select/1`, with a continuation from `select/3`."
+  defdelegate select(continuation), to: :heirloom
+  @doc "Like `:ets.select_reverse/2`."
+  defdelegate select_reverse(tab, spec), to: :heirloom
+  @doc "Like `:ets.select_reverse/3`."
+  defdelegate select_reverse(tab, spec, limit), to: :heirloom
+  @doc "Like `:ets.select_reverse/1`."
+  defdelegate select_reverse(continuation), to: :heirloom
+  @doc "Like `:ets.select_count/2`."
+  defdelegate select_count(tab, spec), to: :heirloom
+  @doc "Like `:ets.select_delete/2`."
+  defdelegate select_delete(tab, spec), to: :heirloom
+  @doc "Like `:ets.select_replace/2`: a body may not change the key."
+  defdelegate select_replace(tab, spec), to: :heirloom
+  @doc "Like `:ets.match/2`."
+  defdelegate match(tab, pattern), to: :heirloom
+  @doc "Like `:ets.match/3`."
+  defdelegate match(tab, pattern, limit), to: :heirloom
+  @doc "Like `:ets.match/1`."
+  defdelegate match(continuation), to: :heirloom
+  @doc "Like `:ets.match_object/2`."
+  defdelegate match_object(tab, pattern), to: :heirloom
+  @doc "Like `:ets.match_object/3`."
+  defdelegate match_object(tab, pattern, limit), to: :heirloom
+  @doc "Like `:ets.match_object/1`."
+  defdelegate match_object(continuation), to: :heirloom
+  @doc "Like `:ets.match_delete/2`."
+  defdelegate match_delete(tab, pattern), to: :heirloom
+  @doc "`:ets.test_ms/2` itself: Heirloom's engine accepts and refuses the same specs."
+  defdelegate test_ms(tuple, spec), to: :heirloom
+
   @doc "`:pong` when the C node answers."
   @spec ping() :: :pong
   defdelegate ping(), to: :heirloom

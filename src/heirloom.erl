@@ -27,26 +27,17 @@
 -export([tab2file/2, tab2file/3, file2tab/1, file2tab/2, tabfile_info/1, rename/2,
          safe_fixtable/2]).
 -export([path/0, forget_path/1]).
+-export([select/2, select/3, select/1, select_reverse/2, select_reverse/3, select_reverse/1,
+         select_count/2, select_delete/2, select_replace/2, match/2, match/3, match/1,
+         match_object/2, match_object/3, match_object/1, match_delete/2, test_ms/2]).
 
 %% The ets functions (OTP 25) Heirloom does not provide yet. Each raises
 %% badarg with the cause not_supported, so code written for ets fails with a
 %% message that says so. A function leaves this list, the export below and
 %% the README's "Not yet provided" when it is implemented; lib/heirloom.ex
 %% reads this attribute to delegate the same functions.
--not_yet_provided([{from_dets, 2}, {fun2ms, 1}, {i, 0}, {i, 1}, {i, 2}, {i, 3}, {init_table, 2},
-                   {is_compiled_ms, 1}, {match, 1}, {match, 2}, {match, 3}, {match_delete, 2},
-                   {match_object, 1}, {match_object, 2}, {match_object, 3},
-                   {match_spec_compile, 1}, {match_spec_run, 2}, {match_spec_run_r, 3},
-                   {repair_continuation, 2}, {select, 1}, {select, 2}, {select, 3},
-                   {select_count, 2}, {select_delete, 2}, {select_replace, 2},
-                   {select_reverse, 1}, {select_reverse, 2}, {select_reverse, 3}, {slot, 2},
-                   {table, 1}, {table, 2}, {test_ms, 2}, {to_dets, 2}]).
--export([from_dets/2, fun2ms/1, i/0, i/1, i/2, i/3, init_table/2, is_compiled_ms/1, match/1,
-         match/2, match/3, match_delete/2, match_object/1, match_object/2, match_object/3,
-         match_spec_compile/1, match_spec_run/2, match_spec_run_r/3, repair_continuation/2,
-         select/1, select/2, select/3, select_count/2, select_delete/2, select_replace/2,
-         select_reverse/1, select_reverse/2, select_reverse/3, slot/2, table/1, table/2,
-         test_ms/2, to_dets/2]).
+-not_yet_provided([{from_dets, 2}, {fun2ms, 1}, {i, 0}, {i, 1}, {i, 2}, {i, 3}, {init_table, 2}, {is_compiled_ms, 1}, {match_spec_compile, 1}, {match_spec_run, 2}, {match_spec_run_r, 3}, {repair_continuation, 2}, {slot, 2}, {table, 1}, {table, 2}, {to_dets, 2}]).
+-export([from_dets/2, fun2ms/1, i/0, i/1, i/2, i/3, init_table/2, is_compiled_ms/1, match_spec_compile/1, match_spec_run/2, match_spec_run_r/3, repair_continuation/2, slot/2, table/1, table/2, to_dets/2]).
 
 -type tab() :: atom() | reference().
 -type reason() :: atom() | {owned_by, pid()}
@@ -512,28 +503,123 @@ i(Table, Height) -> ?NOT_YET([Table, Height]).
 i(Table, Height, Width) -> ?NOT_YET([Table, Height, Width]).
 init_table(Table, InitFun) -> ?NOT_YET([Table, InitFun]).
 is_compiled_ms(Term) -> ?NOT_YET([Term]).
-match(Continuation) -> ?NOT_YET([Continuation]).
-match(Table, Pattern) -> ?NOT_YET([Table, Pattern]).
-match(Table, Pattern, Limit) -> ?NOT_YET([Table, Pattern, Limit]).
-match_delete(Table, Pattern) -> ?NOT_YET([Table, Pattern]).
-match_object(Continuation) -> ?NOT_YET([Continuation]).
-match_object(Table, Pattern) -> ?NOT_YET([Table, Pattern]).
-match_object(Table, Pattern, Limit) -> ?NOT_YET([Table, Pattern, Limit]).
 match_spec_compile(MatchSpec) -> ?NOT_YET([MatchSpec]).
 match_spec_run(List, CompiledMatchSpec) -> ?NOT_YET([List, CompiledMatchSpec]).
 match_spec_run_r(List, CompiledMatchSpec, Acc) -> ?NOT_YET([List, CompiledMatchSpec, Acc]).
 repair_continuation(Continuation, MatchSpec) -> ?NOT_YET([Continuation, MatchSpec]).
-select(Continuation) -> ?NOT_YET([Continuation]).
-select(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
-select(Table, MatchSpec, Limit) -> ?NOT_YET([Table, MatchSpec, Limit]).
-select_count(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
-select_delete(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
-select_replace(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
-select_reverse(Continuation) -> ?NOT_YET([Continuation]).
-select_reverse(Table, MatchSpec) -> ?NOT_YET([Table, MatchSpec]).
-select_reverse(Table, MatchSpec, Limit) -> ?NOT_YET([Table, MatchSpec, Limit]).
 slot(Table, I) -> ?NOT_YET([Table, I]).
 table(Table) -> ?NOT_YET([Table]).
 table(Table, Options) -> ?NOT_YET([Table, Options]).
-test_ms(Tuple, MatchSpec) -> ?NOT_YET([Tuple, MatchSpec]).
 to_dets(Table, DetsTab) -> ?NOT_YET([Table, DetsTab]).
+
+%%% ---------------------------------------------------------------------
+%%% Match specifications: select, match and their kin.
+%%%
+%%% The C engine (c_src/hl_ms*.c) runs the spec where the rows are, in
+%%% chunks of at most ?NIF_ROWS (NIF, dirty scheduler) or ?CNODE_ROWS (C
+%%% node: it answers other callers between chunks) rows; each chunk is one
+%%% transaction, resumed after the last row it looked at. A call sees writes
+%%% made between its chunks by where their keys sort, as ETS's select sees
+%%% concurrent writes. Continuations (select/3, match/3) hold the spec and
+%%% that position, so they stay valid across calls and table changes: rows
+%%% that sort after the position are seen, deleted ones are not.
+
+-define(NIF_ROWS, 20000).
+-define(CNODE_ROWS, 2000).
+
+-spec select(tab(), ets:match_spec()) -> [term()].
+select(Tab, Spec) -> sel_all(select, [Tab, Spec], Tab, Spec, 0, false).
+
+-spec select_reverse(tab(), ets:match_spec()) -> [term()].
+select_reverse(Tab, Spec) -> sel_all(select_reverse, [Tab, Spec], Tab, Spec, 0, true).
+
+-spec select_count(tab(), ets:match_spec()) -> non_neg_integer().
+select_count(Tab, Spec) -> sel_all(select_count, [Tab, Spec], Tab, Spec, 1, false).
+
+-spec select_delete(tab(), ets:match_spec()) -> non_neg_integer().
+select_delete(Tab, Spec) -> sel_all(select_delete, [Tab, Spec], Tab, Spec, 2, false).
+
+%% @doc Like `ets:select_replace/2': a body that changes an object's key
+%% raises `badarg'; the chunks before the one that met it stay written.
+-spec select_replace(tab(), ets:match_spec()) -> non_neg_integer().
+select_replace(Tab, Spec) -> sel_all(select_replace, [Tab, Spec], Tab, Spec, 3, false).
+
+-spec match(tab(), term()) -> [[term()]].
+match(Tab, Pattern) -> sel_all(match, [Tab, Pattern], Tab, [{Pattern, [], ['$$']}], 0, false).
+
+-spec match_object(tab(), term()) -> [tuple()].
+match_object(Tab, Pattern) ->
+    sel_all(match_object, [Tab, Pattern], Tab, [{Pattern, [], ['$_']}], 0, false).
+
+-spec match_delete(tab(), term()) -> true.
+match_delete(Tab, Pattern) ->
+    _ = sel_all(match_delete, [Tab, Pattern], Tab, [{Pattern, [], [true]}], 2, false),
+    true.
+
+select(Tab, Spec, Limit) -> sel_limit(select, [Tab, Spec, Limit], Tab, Spec, Limit, false).
+select_reverse(Tab, Spec, Limit) ->
+    sel_limit(select_reverse, [Tab, Spec, Limit], Tab, Spec, Limit, true).
+match(Tab, Pattern, Limit) ->
+    sel_limit(match, [Tab, Pattern, Limit], Tab, [{Pattern, [], ['$$']}], Limit, false).
+match_object(Tab, Pattern, Limit) ->
+    sel_limit(match_object, [Tab, Pattern, Limit], Tab, [{Pattern, [], ['$_']}], Limit, false).
+
+select(Cont) -> sel_cont(select, Cont).
+select_reverse(Cont) -> sel_cont(select_reverse, Cont).
+match(Cont) -> sel_cont(match, Cont).
+match_object(Cont) -> sel_cont(match_object, Cont).
+
+%% @doc `ets:test_ms/2' itself: it needs no table, and Heirloom's engine
+%% accepts and refuses the same specs (the differential tests check it).
+-spec test_ms(tuple(), ets:match_spec()) -> {ok, term()} | {error, [term()]}.
+test_ms(Tuple, Spec) -> ets:test_ms(Tuple, Spec).
+
+sel_all(F, Args, Tab, Spec, Op, Rev) ->
+    sel_loop(F, Args, Tab, Spec, Op, Rev, <<>>, if Op =:= 0 -> []; true -> 0 end).
+
+sel_loop(F, Args, Tab, Spec, Op, Rev, After, Acc) ->
+    case sel_chunk(F, Args, Tab, Spec, {Op, Rev, 0}, After) of
+        {More, '$end_of_table'} -> sel_add(Op, Acc, More, done);
+        {More, Next} -> sel_loop(F, Args, Tab, Spec, Op, Rev, Next, sel_add(Op, Acc, More, go))
+    end.
+
+sel_add(0, Acc, More, done) -> lists:append(lists:reverse([More | Acc]));
+sel_add(0, Acc, More, go) -> [More | Acc];
+sel_add(_, Acc, More, _) -> Acc + More.
+
+sel_limit(F, Args, Tab, Spec, Limit, Rev) when is_integer(Limit), Limit > 0 ->
+    sel_more(F, Args, {heirloom_select, Tab, Spec, Limit, Rev, <<>>}, []);
+sel_limit(F, Args, _, _, _, _) ->
+    raise(F, Args, badarg).
+
+sel_cont(_, {heirloom_select, _, _, _, _, '$end_of_table'}) ->
+    '$end_of_table';
+sel_cont(F, {heirloom_select, _, _, _, _, _} = Cont) ->
+    sel_more(F, [Cont], Cont, []);
+sel_cont(F, Cont) ->
+    raise(F, [Cont], badarg).
+
+%% Chunks until Limit results or the end of the table.
+sel_more(F, Args, {heirloom_select, Tab, Spec, Limit, Rev, After} = Cont, Acc) ->
+    Got = length(Acc),
+    case sel_chunk(F, Args, Tab, Spec, {0, Rev, Limit - Got}, After) of
+        {More, '$end_of_table'} when Acc =:= [], More =:= [] -> '$end_of_table';
+        {More, '$end_of_table'} -> {Acc ++ More, setelement(6, Cont, '$end_of_table')};
+        {More, Next} when Got + length(More) >= Limit -> {Acc ++ More, setelement(6, Cont, Next)};
+        {More, Next} -> sel_more(F, Args, setelement(6, Cont, Next), Acc ++ More)
+    end.
+
+sel_chunk(F, Args, Tab, Spec, {Op, Rev, Limit}, After) ->
+    case default_path() of
+        {nif, Env} ->
+            case heirloom_nif:select(Env, Tab, Spec, {Op, Rev, Limit, ?NIF_ROWS}, After) of
+                {error, bad_handle} ->
+                    reopen(),
+                    sel_chunk(F, Args, Tab, Spec, {Op, Rev, Limit}, After);
+                Reply ->
+                    raise_on_error(F, Args, Reply)
+            end;
+        cnode ->
+            raise_on_error(F, Args,
+                           call({'$select', Tab, Spec, {Op, Rev, Limit, ?CNODE_ROWS}, After}))
+    end.

@@ -15,6 +15,8 @@
        insert/3, insert_new/3, delete/3]).
 -nifs([step/4, step_dirty/4, lookup_element/4, lookup_element_dirty/4, fold_chunk/5,
        update_counter/5, update_element/4, take/3, delete_object/3]).
+-export([select/5]).
+-nifs([select/5]).
 
 init() ->
     erlang:load_nif(filename:join(priv_dir(), "heirloom_nif"), 0).
@@ -56,3 +58,5 @@ update_counter(_Env, _Tab, _Key, _Op, _Default) -> erlang:nif_error({not_loaded,
 update_element(_Env, _Tab, _Key, _Spec) -> erlang:nif_error({not_loaded, ?MODULE}).
 take(_Env, _Tab, _Key) -> erlang:nif_error({not_loaded, ?MODULE}).
 delete_object(_Env, _Tab, _Object) -> erlang:nif_error({not_loaded, ?MODULE}).
+%% One chunk of a select-family call (c_src/hl_select.h).
+select(_Env, _Tab, _Spec, _Opts, _After) -> erlang:nif_error({not_loaded, ?MODULE}).

@@ -1,0 +1,125 @@
+/*
+ * hl_ms_int.h: the compiled form of a match specification, shared by the
+ * compiler (hl_ms.c), the runner (hl_ms_run.c) and the guard functions
+ * (hl_ms_bif.c). Not a public contract: other modules use hl_ms.h.
+ *
+ * A program is an array of nodes; a node's children are a run of indices
+ * in `kids`. Constant parts of the spec are kept as views of the spec's own
+ * bytes (the program owns a copy of the spec). During a run, values are
+ * views of ETF bytes: into the object, the spec, or the run's arena, whose
+ * blocks never move until the next object.
+ */
+#ifndef HL_MS_INT_H
+#define HL_MS_INT_H
+
+#include "hl_ms.h"
+
+enum {
+    /* patterns */
+    P_ANY,   /* '_' */
+    P_VAR,   /* '$N': a = slot */
+    P_CONST, /* c: compared with =:= */
+    P_TUPLE, /* n kids from k */
+    P_CONS,  /* kids k: head, tail */
+    P_MAP,   /* n pairs; kids k..: key (a P_CONST), value pattern */
+    /* expressions */
+    E_CONST,   /* c */
+    E_VAR,     /* a = slot */
+    E_ALL,     /* '$_' */
+    E_ALLVARS, /* '$$' */
+    E_TUPLE,   /* {{...}}: n kids */
+    E_CONS,    /* [H|T]: kids head, tail */
+    E_MAP,     /* n pairs of kids: key, value */
+    E_CALL     /* a = function id, n argument kids */
+};
+
+typedef struct {
+    unsigned char op;
+    uint32_t a; /* slot or function id */
+    uint32_t n; /* number of kids (pairs for maps) */
+    uint32_t k; /* first kid index in kids */
+    hl_bytes c; /* constant */
+} hl_ms_node;
+
+typedef struct {
+    uint32_t head;    /* pattern node */
+    uint32_t nguards; /* guard expression nodes: kids[guards..+nguards) */
+    uint32_t guards;
+    uint32_t nbody;
+    uint32_t body;
+    uint32_t nvars;    /* slots used by this clause */
+    uint32_t *var_num; /* per slot, the variable's number (for '$$' order) */
+    uint32_t *order;   /* slots sorted by variable number */
+    hl_bytes head_bytes;
+    hl_bytes key; /* the head's key element, when ms->keyed */
+} hl_ms_clause;
+
+/* Memory for values made during one run; blocks never move. */
+typedef struct hl_ms_block {
+    struct hl_ms_block *next;
+    size_t used, cap;
+    unsigned char data[];
+} hl_ms_block;
+
+struct hl_ms {
+    unsigned char *spec; /* owned copy of the spec bytes */
+    size_t spec_len;
+    hl_ms_node *nodes;
+    size_t nnodes, cap_nodes;
+    uint32_t *kids;
+    size_t nkids, cap_kids;
+    hl_ms_clause *clauses;
+    size_t nclauses;
+    uint32_t max_vars;
+    unsigned keypos; /* hl_ms_set_keypos */
+    int keyed;       /* every clause's head names one key: ETS looks them up */
+    /* run state */
+    hl_bytes *slots;
+    unsigned char *bound;
+    hl_bytes obj, self;
+    const hl_ms_clause *cur; /* the clause being tried, for '$$' */
+    int in_body;             /* evaluating a body: failed calls give 'EXIT' */
+    hl_ms_block *arena;
+    hl_buf tmp; /* scratch for building one value */
+};
+
+/* Guard functions: the ids in E_CALL nodes. */
+typedef struct {
+    const char *name;
+    unsigned min, max; /* arity range; max UINT32_MAX for variadic */
+} hl_ms_fn;
+extern const hl_ms_fn hl_ms_fns[];
+extern const size_t hl_ms_nfns;
+/* Ids that the runner treats specially (short-circuit). */
+enum { HL_MS_FN_ANDALSO = 0, HL_MS_FN_ORELSE = 1, HL_MS_FN_SELF = 2 };
+
+/* An Erlang exception while evaluating: > 0, never returned past hl_ms. */
+#define HL_MS_RAISE 1
+
+/* Copy n bytes into the run's arena; *out views them. HL_OK or HL_ENOMEM. */
+int hl_ms_keep(hl_ms *ms, const void *p, size_t n, hl_bytes *out);
+/* Keep ms->tmp's contents in the arena as *out (tmp is emptied). */
+int hl_ms_keep_tmp(hl_ms *ms, hl_bytes *out);
+
+/* Apply function id to argument values a[0..n). HL_OK with *out, HL_MS_RAISE,
+ * HL_ENOMEM or HL_EUNSUPPORTED. */
+int hl_ms_bif(hl_ms *ms, uint32_t id, const hl_bytes *a, uint32_t n, hl_bytes *out);
+
+/* The value of key in map m: 1 found (*val set), 0 absent or not a map. */
+int hl_ms_map_get(hl_bytes m, hl_bytes key, hl_bytes *val);
+/* The atoms true/false as canonical terms. */
+extern const hl_bytes hl_ms_true, hl_ms_false;
+/* 1 when v is the atom true / false (canonical or not). */
+int hl_ms_is_atom(hl_bytes v, const char *name);
+/* Pattern equality of two canonical terms: their bytes (floats by bits,
+ * as erts's eq(): a 0.0 pattern does not match -0.0). */
+int hl_ms_canon_eq(hl_bytes a, hl_bytes b);
+/* hl_ms_map_get; canonical: both sides canonical. */
+int hl_ms_map_find(hl_bytes m, hl_bytes key, hl_bytes *val, int canonical);
+/* =:= of two terms. */
+int hl_ms_exact_eq(hl_bytes a, hl_bytes b);
+/* Head and tail of a non-empty list value; the tail may be made in the
+ * arena. HL_OK, HL_MS_RAISE (not a non-empty list) or HL_ENOMEM. */
+int hl_ms_list_split(hl_ms *ms, hl_bytes l, hl_bytes *head, hl_bytes *tail);
+
+#endif

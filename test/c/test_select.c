@@ -1,0 +1,221 @@
+/*
+ * test_select.c: cmocka tests of select chunks over the store (hl_select.h,
+ * hl_store_scan.h): resuming after a position, budgets and limits, reverse
+ * walks, select_delete and select_replace in one transaction (a refused
+ * replacement writes nothing), keyed lookups, and the access rules.
+ *
+ * Each test gets a fresh store in its own mkdtemp directory under /tmp.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "hl_select.h"
+#include "hl_table.h"
+#include "hl_test_terms.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEST_MAP ((size_t)1 << 28)
+#define ROWS 10
+
+typedef struct {
+    char dir[64];
+    hl_store *s;
+    hl_buf tab, owner;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    char err[256];
+    assert_non_null(f);
+    strcpy(f->dir, "/tmp/hl_select_test_XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    hl_store_opts o = {f->dir, TEST_MAP, 0, 0, NULL, NULL};
+    assert_int_equal(hl_store_open(&o, &f->s, err, sizeof err), HL_OK);
+    f->tab = T("sel");
+    /* a pid as owner: NEW_PID_EXT on node a@h */
+    hl_buf_append_byte(&f->owner, HL_TAG_NEW_PID);
+    hl_term_put_atom(&f->owner, "a@h", 3);
+    hl_buf_append_u32(&f->owner, 1);
+    hl_buf_append_u32(&f->owner, 0);
+    hl_buf_append_u32(&f->owner, 1);
+    hl_meta m;
+    hl_table_meta_default(&m, hl_buf_view(&f->owner));
+    m.access = HL_PROTECTED;
+    m.named = 1;
+    assert_int_equal(hl_store_create(f->s, hl_buf_view(&f->tab), &m), HL_OK);
+    for (int i = 1; i <= ROWS; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "{%d, %s, %d}", i, i % 2 ? "odd" : "even", i * 10);
+        hl_buf o1 = T(text);
+        hl_bytes v = hl_buf_view(&o1);
+        assert_int_equal(
+            hl_store_insert(f->s, hl_buf_view(&f->tab), hl_buf_view(&f->owner), &v, 1, 0, NULL),
+            HL_OK);
+        hl_buf_free(&o1);
+    }
+    *state = f;
+    return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    hl_store_close(f->s);
+    hl_buf_free(&f->tab);
+    hl_buf_free(&f->owner);
+    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+/* One chunk as the owner: rc, the reply's Acc and Next (views of out). */
+static int chunk(fixture *f, const char *spec, hl_select_opts *o, hl_buf *out, hl_bytes *acc,
+                 hl_bytes *next)
+{
+    hl_buf s = T(spec);
+    out->len = 0;
+    int rc = hl_select_chunk(f->s, hl_buf_view(&f->tab), hl_buf_view(&f->owner), hl_buf_view(&s), o,
+                             out);
+    hl_buf_free(&s);
+    if (!rc) {
+        assert_int_equal(hl_term_tuple_element(out->data, out->len, 1, acc), HL_OK);
+        assert_int_equal(hl_term_tuple_element(out->data, out->len, 2, next), HL_OK);
+    }
+    return rc;
+}
+
+static int64_t count_of(hl_bytes acc)
+{
+    int64_t n;
+    assert_int_equal(hl_term_get_int(acc.data, acc.len, &n), HL_OK);
+    return n;
+}
+
+static size_t length_of(hl_bytes l)
+{
+    size_t n = 0;
+    if (l.data[0] == HL_TAG_LIST)
+        n = hl_get_u32(l.data + 1);
+    else if (l.data[0] == HL_TAG_STRING)
+        n = hl_get_u16(l.data + 1);
+    return n;
+}
+
+static int is_end(hl_bytes next)
+{
+    char name[32];
+    return !hl_term_get_atom(next.data, next.len, name, sizeof name) &&
+           !strcmp(name, "$end_of_table");
+}
+
+static void test_select_resumes_in_chunks(void **state)
+{
+    fixture *f = *state;
+    hl_buf out = {0}, pos = {0};
+    hl_bytes acc, next;
+    size_t total = 0, chunks = 0;
+    hl_select_opts o = {HL_SELECT_LIST, 0, 0, 3, {NULL, 0}};
+    do {
+        assert_int_equal(chunk(f, "[{{'$1', odd, '_'}, [], ['$1']}]", &o, &out, &acc, &next),
+                         HL_OK);
+        total += length_of(acc);
+        chunks++;
+        if (!is_end(next)) { /* a binary: the position to resume after */
+            assert_int_equal(next.data[0], HL_TAG_BINARY);
+            pos.len = 0;
+            hl_buf_append(&pos, next.data + 5, next.len - 5);
+            o.after = hl_buf_view(&pos);
+        }
+    } while (!is_end(next));
+    assert_int_equal(total, ROWS / 2);
+    assert_int_equal(chunks, 4); /* 3 + 3 + 3 + 1 rows */
+    /* with a limit: stops after 2 results */
+    hl_select_opts l = {HL_SELECT_LIST, 1, 2, 0, {NULL, 0}};
+    assert_int_equal(chunk(f, "[{'_', [], ['$_']}]", &l, &out, &acc, &next), HL_OK);
+    assert_int_equal(length_of(acc), 2);
+    assert_false(is_end(next));
+    hl_buf_free(&out);
+    hl_buf_free(&pos);
+}
+
+static void test_select_count_delete_replace(void **state)
+{
+    fixture *f = *state;
+    hl_buf out = {0};
+    hl_bytes acc, next;
+    hl_select_opts o = {HL_SELECT_COUNT, 0, 0, 0, {NULL, 0}};
+    assert_int_equal(
+        chunk(f, "[{{'_', '_', '$1'}, [{'>', '$1', 50}], [true]}]", &o, &out, &acc, &next), HL_OK);
+    assert_int_equal(count_of(acc), 5);
+    assert_true(is_end(next));
+    /* a key change is refused before anything is written */
+    o.op = HL_SELECT_REPLACE;
+    assert_int_equal(chunk(f, "[{{'$1', '$2', '$3'}, [], [{{{'+', '$1', 100}, '$2', '$3'}}]}]", &o,
+                           &out, &acc, &next),
+                     HL_EBADARG);
+    o.op = HL_SELECT_REPLACE;
+    assert_int_equal(
+        chunk(f, "[{{'$1', odd, '$3'}, [], [{{'$1', changed}}]}]", &o, &out, &acc, &next), HL_OK);
+    assert_int_equal(count_of(acc), 5);
+    o.op = HL_SELECT_DELETE;
+    assert_int_equal(chunk(f, "[{{'_', changed}, [], [true]}]", &o, &out, &acc, &next), HL_OK);
+    assert_int_equal(count_of(acc), 5);
+    o.op = HL_SELECT_COUNT;
+    assert_int_equal(chunk(f, "[{'_', [], [true]}]", &o, &out, &acc, &next), HL_OK);
+    assert_int_equal(count_of(acc), ROWS - 5);
+    hl_buf_free(&out);
+}
+
+static void test_select_keyed_and_access(void **state)
+{
+    fixture *f = *state;
+    hl_buf out = {0}, s = T("[{{3, '_', '_'}, [], [a]}, {{3, '_', '_'}, [], [b]}, {{4, '_', "
+                            "'_'}, [], ['$_']}]");
+    hl_bytes acc, next;
+    hl_select_opts o = {HL_SELECT_LIST, 0, 0, 0, {NULL, 0}};
+    assert_int_equal(
+        chunk(f, "[{{3, '_', '_'}, [], [a]}, {{3, '_', '_'}, [], [b]}]", &o, &out, &acc, &next),
+        HL_OK);
+    assert_int_equal(length_of(acc), 1); /* key 3 looked up once */
+    /* protected: others read, only the owner writes */
+    hl_buf other = {0};
+    hl_buf_append(&other, f->owner.data, f->owner.len);
+    other.data[other.len - 9] ^= 1; /* another pid number */
+    out.len = 0;
+    assert_int_equal(
+        hl_select_chunk(f->s, hl_buf_view(&f->tab), hl_buf_view(&other), hl_buf_view(&s), &o, &out),
+        HL_OK);
+    o.op = HL_SELECT_DELETE;
+    assert_int_equal(
+        hl_select_chunk(f->s, hl_buf_view(&f->tab), hl_buf_view(&other), hl_buf_view(&s), &o, &out),
+        HL_EACCESS);
+    hl_buf_free(&other);
+    hl_buf_free(&s);
+    hl_buf_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_select_resumes_in_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_select_count_delete_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_select_keyed_and_access, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
