@@ -12,28 +12,9 @@ defmodule Heirloom.DiffTest do
   use ExUnit.Case, async: false
   import Bitwise
 
-  alias HeirloomTest.CNode
-
   @types [:set, :ordered_set, :bag, :duplicate_bag]
 
-  setup_all do
-    c = CNode.start()
-    Heirloom.set_node(CNode.name(c))
-
-    on_exit(fn ->
-      Application.delete_env(:heirloom, :path)
-      :heirloom.forget_path(CNode.name(c))
-      if Process.alive?(c), do: GenServer.stop(c)
-    end)
-
-    %{node: CNode.name(c)}
-  end
-
-  defp use_path(path, node) do
-    Application.put_env(:heirloom, :path, if(path == :nif, do: :auto, else: :cnode))
-    :heirloom.forget_path(node)
-    assert Heirloom.path() == path
-  end
+  use HeirloomTest.Paths
 
   defp seed do
     case System.get_env("HEIRLOOM_DIFF_SEED") do

@@ -7,24 +7,7 @@ defmodule Heirloom.PathsTest do
 
   alias HeirloomTest.CNode
 
-  setup_all do
-    c = CNode.start()
-    Heirloom.set_node(CNode.name(c))
-
-    on_exit(fn ->
-      Application.delete_env(:heirloom, :path)
-      :heirloom.forget_path(CNode.name(c))
-      if Process.alive?(c), do: GenServer.stop(c)
-    end)
-
-    %{node: CNode.name(c), c: c}
-  end
-
-  defp use_path(path, node) do
-    Application.put_env(:heirloom, :path, if(path == :nif, do: :auto, else: :cnode))
-    :heirloom.forget_path(node)
-    assert Heirloom.path() == path
-  end
+  use HeirloomTest.Paths
 
   # A result, or the error an ETS user would see, with Heirloom's cause.
   defp run(fun) do

@@ -8,27 +8,9 @@ defmodule Heirloom.SelectTest do
   use ExUnit.Case, async: false
   import Bitwise
 
-  alias HeirloomTest.CNode
   alias HeirloomTest.MsGen
 
-  setup_all do
-    c = CNode.start()
-    Heirloom.set_node(CNode.name(c))
-
-    on_exit(fn ->
-      Application.delete_env(:heirloom, :path)
-      :heirloom.forget_path(CNode.name(c))
-      if Process.alive?(c), do: GenServer.stop(c)
-    end)
-
-    %{node: CNode.name(c)}
-  end
-
-  defp use_path(path, node) do
-    Application.put_env(:heirloom, :path, if(path == :nif, do: :auto, else: :cnode))
-    :heirloom.forget_path(node)
-    assert Heirloom.path() == path
-  end
+  use HeirloomTest.Paths
 
   defp run(fun) do
     {:ok, fun.()}
