@@ -122,14 +122,37 @@ int hl_store_insert(hl_store *s, hl_bytes name, hl_bytes caller, const hl_bytes 
  * and is valid only during the call. Non-zero return aborts with that code.
  * Callbacks run inside the store's transaction: they must not call the store. */
 typedef int (*hl_store_row_fn)(void *ctx, hl_bytes obj);
-/* Look up canonical key; fn is called 0 or 1 times for a set. */
+/*
+ * Every row operation below checks the caller against the table's access
+ * mode in its own transaction (hl_owner_may_read / _may_write; caller.len 0
+ * is the C node) and returns HL_OK or: HL_ENOTABLE (no such table),
+ * HL_EACCESS (the access mode refuses the caller), HL_EBADARG (a malformed
+ * argument), HL_ECOLLISION (two long keys share a hash), HL_EWOULDBLOCK
+ * (reads only, with hl_store_no_wait set: a lock was busy, nothing done),
+ * HL_EFULL (writes: the filesystem or --map-size is exhausted), HL_ESTORE
+ * (LMDB failed; logged), or a non-zero code a callback returned. Writes are
+ * atomic and retried whole when the map must grow; their callbacks, if any,
+ * run only after the commit.
+ */
+/* The objects of canonical key `key`: fn is called once for a set or
+ * ordered_set that holds it (0 times if absent), once per object, in
+ * insertion order, for a bag or duplicate_bag. The views passed to fn point
+ * into the store's map and live only during the call (copy to keep); fn
+ * runs inside the read transaction and must not call the store. */
 int hl_store_lookup(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, hl_store_row_fn fn,
                     void *ctx);
+/* *found = 1 when key has an object (read access needed), else 0. */
 int hl_store_member(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key, int *found);
-/* Delete the object with this key (absent is fine). */
+/* Delete every object of key (write access needed); absent is fine. */
 int hl_store_delete_key(hl_store *s, hl_bytes name, hl_bytes caller, hl_bytes key);
+/* Delete every object, keep the table (write access needed). */
 int hl_store_delete_all(hl_store *s, hl_bytes name, hl_bytes caller);
-/* Walk every object of a table (in LMDB key order) in one read snapshot. */
+/* Walk every object of a table in one read snapshot: in term order for an
+ * ordered_set, in the store's own order for the other types (a bag's
+ * objects of one key together, in insertion order). Views live during the
+ * call only; fn must not call the store. A large table holds its snapshot
+ * for the whole walk: the API's folds and selects use chunked walks
+ * (hl_store_chunk, hl_store_scan) instead. */
 int hl_store_each_object(hl_store *s, hl_bytes name, hl_bytes caller, hl_store_row_fn fn,
                          void *ctx);
 
