@@ -131,8 +131,10 @@ typedef int (*hl_store_row_fn)(void *ctx, hl_bytes obj);
  * (reads only, with hl_store_no_wait set: a lock was busy, nothing done),
  * HL_EFULL (writes: the filesystem or --map-size is exhausted), HL_ESTORE
  * (LMDB failed; logged), or a non-zero code a callback returned. Writes are
- * atomic and retried whole when the map must grow; their callbacks, if any,
- * run only after the commit.
+ * atomic and retried whole when the map must grow (hl_store_take hands its
+ * objects over only after the commit; hl_store_rewrite, whose callback
+ * decides row by row inside the transaction, is not retried and answers
+ * HL_EFULL then).
  */
 /* The objects of canonical key `key`: fn is called once for a set or
  * ordered_set that holds it (0 times if absent), once per object, in
