@@ -164,13 +164,9 @@ int hl_dist_send(hl_dist *d, hl_conn *c, hl_bytes control, hl_bytes msg)
         if (!rc)
             rc = queue(c, msg.data, msg.len);
     }
+    (void)d;
     if (rc)
         c->out.len = mark;
-    else if (mark == c->out_off && c->fd >= 0)
-        /* Output was idle: a send made outside a dispatch round (queued
-         * work between rounds) goes out as soon as the socket is writable,
-         * not at the next tick. (A pending connection flushes when up.) */
-        hl_loop_set_events(d->loop, c->fd, POLLIN | POLLOUT);
     return rc;
 }
 
@@ -222,6 +218,11 @@ static void conn_flush(hl_dist *d, hl_conn *c)
     } else if (!c->dead) {
         hl_loop_set_events(d->loop, c->fd, POLLIN | POLLOUT);
     }
+}
+
+void hl_dist_flush(hl_dist *d)
+{
+    hl_dist_flush_all(d);
 }
 
 void hl_dist_flush_all(hl_dist *d)

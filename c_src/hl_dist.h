@@ -52,6 +52,11 @@ void hl_dist_stop(hl_dist *d);
  * past their deadline, republish after an epmd restart (an attempt blocks
  * at most ~100 ms). Call about once a second. */
 void hl_dist_tick(hl_dist *d);
+/* Write what is queued now (output is otherwise flushed after each round of
+ * incoming frames and at ticks): for sends made outside a round, such as
+ * the DataMaster's queued work between rounds. Dead connections are
+ * reaped (on_down). */
+void hl_dist_flush(hl_dist *d);
 
 /* The C node's own pid and a fresh reference, as canonical terms. */
 hl_bytes hl_dist_self_pid(const hl_dist *d);

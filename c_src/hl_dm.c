@@ -247,6 +247,11 @@ void hl_dm_node_down(hl_dm *dm, hl_bytes node)
     hl_pidx_take_node(dm->idx, node, queue_node_down, &c);
 }
 
+int hl_dm_queued(const hl_dm *dm)
+{
+    return dm->head < dm->n;
+}
+
 int hl_dm_work(hl_dm *dm, size_t budget)
 {
     for (; budget && dm->head < dm->n; budget--) {

@@ -48,6 +48,8 @@ void hl_dm_node_down(hl_dm *dm, hl_bytes node);
 /* Carry out up to `budget` queued table changes (one write transaction
  * each). Returns 1 while more are queued, else 0. */
 int hl_dm_work(hl_dm *dm, size_t budget);
+/* 1 while table changes are queued (hl_dm_work has work), else 0. */
+int hl_dm_queued(const hl_dm *dm);
 /* ets:delete/1: drop the table (hl_store_drop's rules and errors) and
  * forget its owner and heir in the index. */
 int hl_dm_drop(hl_dm *dm, hl_bytes tab, hl_bytes caller);

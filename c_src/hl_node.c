@@ -313,7 +313,12 @@ static void on_pid_down(void *ctx, hl_bytes pid)
 int hl_node_work(void *node)
 {
     hl_node *n = node;
-    return hl_dm_work(n->dm, HL_NODE_WORK_SLICE);
+    if (!hl_dm_queued(n->dm)) /* the usual round: nothing to do, nothing to flush */
+        return 0;
+    int more = hl_dm_work(n->dm, HL_NODE_WORK_SLICE);
+    /* The slice's 'ETS-TRANSFER's go out now, not at the next tick. */
+    hl_dist_flush(n->dist);
+    return more;
 }
 
 int hl_node_start(hl_node **out, const hl_node_opts *o, hl_store *store, hl_loop *loop, char *err,

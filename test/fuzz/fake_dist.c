@@ -89,6 +89,11 @@ void hl_dist_tick(hl_dist *d)
     (void)d;
 }
 
+void hl_dist_flush(hl_dist *d)
+{
+    (void)d;
+}
+
 hl_bytes hl_dist_self_pid(const hl_dist *d)
 {
     return hl_buf_view(&d->self_pid);
