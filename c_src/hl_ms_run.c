@@ -46,8 +46,10 @@ static int match(hl_ms *ms, uint32_t idx, hl_bytes v)
         case P_ANY:
             return 1;
         case P_VAR:
+            /* erts compares a repeated variable with eq() (0.0 matches -0.0,
+             * as =:= does in OTP 25), a constant by its bits (P_CONST). */
             if (ms->bound[nd->a])
-                return hl_ms_canon_eq(ms->slots[nd->a], v);
+                return hl_ms_exact_eq(ms->slots[nd->a], v);
             ms->bound[nd->a] = 1;
             ms->slots[nd->a] = v;
             return 1;

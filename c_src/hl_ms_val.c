@@ -66,9 +66,9 @@ int hl_ms_exact_eq(hl_bytes a, hl_bytes b)
     return hl_order_compare(a.data, a.len, b.data, b.len, HL_CMP_EXACT) == 0;
 }
 
-/* Head matching on canonical terms: as erts's eq(), which ETS uses for
- * patterns, floats compare by their bits, so a 0.0 pattern does not match
- * -0.0 (though 0.0 =:= -0.0 in a guard): byte equality of the object forms. */
+/* A head's constants on canonical terms: as ETS's compiled constants,
+ * floats compare by their bits, so a 0.0 pattern does not match -0.0
+ * (though 0.0 =:= -0.0 in a guard): byte equality of the object forms. */
 int hl_ms_canon_eq(hl_bytes a, hl_bytes b)
 {
     return a.len == b.len && !memcmp(a.data, b.data, a.len);
