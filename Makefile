@@ -169,11 +169,13 @@ soak: setup
 	$(Q)$(SUB) soak-run
 # The :soak tests (kills under write load), then test/heirloom_diff_test.exs
 # at 500,000 operations per type and path (NIF, C node): 1,000,000 per table
-# type. SOAK_SEED / HEIRLOOM_DIFF_SEED repeat a run.
+# type; then soak-ms (1,000,000 match specs). SOAK_SEED / HEIRLOOM_DIFF_SEED
+# / HEIRLOOM_MS_SEED repeat a run.
 soak-run: all
 	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix test --only soak
 	$(Q)HEIRLOOM_DIFF_OPS=500000 ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test \
 	  mix test --timeout 7200000 test/heirloom_diff_test.exs
+	$(Q)$(MAKE) --no-print-directory soak-ms
 fuzz: setup
 	$(Q)sh scripts/setup.sh clang libclang-rt-14-dev
 	$(Q)$(SUB) fuzz-run
