@@ -1,7 +1,7 @@
 /*
  * hl_ms_int.h: the compiled form of a match specification, shared by the
  * compiler (hl_ms.c), the runner (hl_ms_run.c) and the guard functions
- * (hl_ms_bif.c). Not a public contract: other modules use hl_ms.h.
+ * (hl_ms_bif.c, hl_ms_arith.c). Not a public contract: other modules use hl_ms.h.
  *
  * A program is an array of nodes; a node's children are a run of indices
  * in `kids`. Constant parts of the spec are kept as views of the spec's own
@@ -92,6 +92,83 @@ extern const hl_ms_fn hl_ms_fns[];
 extern const size_t hl_ms_nfns;
 /* Ids that the runner treats specially (short-circuit). */
 enum { HL_MS_FN_ANDALSO = 0, HL_MS_FN_ORELSE = 1, HL_MS_FN_SELF = 2 };
+/* Every id: the index of its entry in hl_ms_fns (hl_ms_bif.c). */
+enum {
+    F_ANDALSO,
+    F_ORELSE,
+    F_SELF,
+    F_IS_ATOM,
+    F_IS_FLOAT,
+    F_IS_INTEGER,
+    F_IS_LIST,
+    F_IS_NUMBER,
+    F_IS_PID,
+    F_IS_PORT,
+    F_IS_REFERENCE,
+    F_IS_TUPLE,
+    F_IS_MAP,
+    F_IS_BINARY,
+    F_IS_FUNCTION,
+    F_IS_RECORD,
+    F_IS_MAP_KEY,
+    F_MAP_GET,
+    F_MAP_SIZE,
+    F_ABS,
+    F_ELEMENT,
+    F_HD,
+    F_TL,
+    F_LENGTH,
+    F_NODE,
+    F_ROUND,
+    F_TRUNC,
+    F_FLOAT,
+    F_SIZE,
+    F_BIT_SIZE,
+    F_BYTE_SIZE,
+    F_BINARY_PART,
+    F_PLUS,
+    F_MINUS,
+    F_TIMES,
+    F_DIVIDE,
+    F_DIV,
+    F_REM,
+    F_BAND,
+    F_BOR,
+    F_BXOR,
+    F_BNOT,
+    F_BSL,
+    F_BSR,
+    F_GT,
+    F_GE,
+    F_LT,
+    F_LE,
+    F_EXACT_EQ,
+    F_EQ,
+    F_EXACT_NE,
+    F_NE,
+    F_NOT,
+    F_AND,
+    F_OR,
+    F_XOR
+};
+
+/* A number argument: its kind, its value when it is a float or fits an
+ * int64, and its bytes (v) for bignums. */
+typedef enum { N_NONE, N_INT, N_FLOAT, N_BIG } hl_ms_num_kind;
+typedef struct {
+    hl_ms_num_kind k;
+    int64_t i;
+    double d;
+    hl_bytes v;
+} hl_ms_num;
+hl_ms_num hl_ms_num_of(hl_bytes v);
+/* The integer i as a canonical term in the arena. HL_OK or HL_ENOMEM. */
+int hl_ms_put_int(hl_ms *ms, int64_t i, hl_bytes *out);
+/* The arithmetic functions (+ - * / div rem band bor bxor bnot bsl bsr abs
+ * float round trunc, unary + and -), exact for integers of any size up to
+ * HL_BIG_MAX_LIMBS (hl_bigint.h; beyond: HL_EUNSUPPORTED). HL_OK with *out,
+ * HL_MS_RAISE (badarith, badarg), HL_ENOMEM or HL_EUNSUPPORTED. */
+int hl_ms_arith(hl_ms *ms, uint32_t f, const hl_bytes *a, uint32_t n, hl_bytes *out);
 
 /* An Erlang exception while evaluating: > 0, never returned past hl_ms. */
 #define HL_MS_RAISE 1

@@ -1,9 +1,10 @@
 /*
  * hl_term_int.h: the scalar readers and writers (hl_term_util.c), private to
  * the term layer: the skipper and accessors (hl_term_read.c), the encoders
- * (hl_term_enc.c), the term order (hl_order.c) and the canonicaliser
- * (hl_term.c). Not a public contract: other modules use hl_term.h and
- * hl_order.h. hl_term_util.c is a leaf: it calls nothing of the term layer.
+ * (hl_term_enc.c), the term order (hl_order.c), the canonicaliser
+ * (hl_term.c), and the exact integers (hl_bigint.c, hl_ms_arith.c), which
+ * read and write integer terms through the same functions. Not a public contract: other modules use
+ * hl_term.h and hl_order.h. hl_term_util.c is a leaf: it calls nothing of the term layer.
  *
  * The one idea: every scalar (integer, float, atom, pid, port, reference) has
  * several wire encodings, and each has exactly one reader here that accepts

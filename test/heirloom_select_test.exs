@@ -258,9 +258,13 @@ defmodule Heirloom.SelectTest do
 
       assert_raise ArgumentError, fn -> Heirloom.select(h, [{{:"$1"}, [], [:"$2"]}]) end
       assert_raise ArgumentError, fn -> Heirloom.select(h, {}) end
-      # bignum arithmetic: refused, never a wrong answer
-      assert {:badarg, :not_supported} ==
-               run(fn -> Heirloom.select(h, [{{1, :_, :_}, [], [{:*, 1 <<< 40, 1 <<< 40}]}]) end)
+      # integers are exact past int64; only results past 16,384 bits are
+      # refused (not_supported), never a wrong answer
+      big = [{{1, :_, :_}, [], [{{{:band, {:-, {:bsl, 1, 70}}, -1}, {:rem, {:*, 3, 1 <<< 70}, 1_000_000_007}}}]}]
+      assert Heirloom.select(h, [{{1, :_, :_}, [], [{:*, 1 <<< 40, 1 <<< 40}]}]) == [1 <<< 80]
+      assert Heirloom.select(h, [{{1, :_, :_}, [], [{:div, {:bsl, -7, 200}, 1 <<< 199}]}]) == [-14]
+      assert Heirloom.select(h, big) == :ets.select(e, big)
+      assert {:badarg, :not_supported} == run(fn -> Heirloom.select(h, [{{1, :_, :_}, [], [{:bsl, 1, 20_000}]}]) end)
 
       # the whole-table wire verbs, for clients without this library
       all = [{{:_, :_, :_}, [], [:"$_"]}]

@@ -227,7 +227,7 @@ defmodule HeirloomTest.MsGen do
   defp names_var?(%{} = m), do: names_var?(Map.to_list(m))
   defp names_var?(_), do: false
 
-  defp small(), do: pick([0, 1, 2, 3, -1, 255, 256, 1.5, -0.0, 1 <<< 30])
+  defp small(), do: pick([0, 1, 2, 3, -1, 255, 256, 1.5, -0.0, 1 <<< 30, 1 <<< 62, -(1 <<< 64)])
 
   defp call(vars, depth) do
     {f, a} = pick(@fns)
