@@ -269,6 +269,36 @@ defmodule Heirloom do
   @doc "`:ets.test_ms/2` itself: Heirloom's engine accepts and refuses the same specs."
   defdelegate test_ms(tuple, spec), to: :heirloom
 
+  @doc "Like `:ets.from_dets/2`: the Dets table's objects inserted; others stay unless overwritten."
+  defdelegate from_dets(tab, dets_tab), to: :heirloom
+
+  @doc "Like `:ets.to_dets/2`: the Dets table emptied and filled with this table's objects."
+  defdelegate to_dets(tab, dets_tab), to: :heirloom
+
+  @doc "Like `:ets.init_table/2`: the objects replaced by those `init_fun` hands out."
+  defdelegate init_table(tab, init_fun), to: :heirloom
+
+  @doc "Like `:ets.table/1,2`: a QLC table (traversal by `select` chunks unless told)."
+  defdelegate table(tab), to: :heirloom
+  defdelegate table(tab, options), to: :heirloom
+
+  @doc "Like `:ets.i/0`: one line per Heirloom table."
+  defdelegate i(), to: :heirloom
+
+  @doc "Like `:ets.repair_continuation/2`: Heirloom's continuations are plain terms, already whole."
+  defdelegate repair_continuation(continuation, spec), to: :heirloom
+
+  @doc "`:ets.fun2ms/1` itself: match specifications are plain data."
+  defdelegate fun2ms(fun), to: :heirloom
+  @doc "`:ets.is_compiled_ms/1` itself."
+  defdelegate is_compiled_ms(term), to: :heirloom
+  @doc "`:ets.match_spec_compile/1` itself."
+  defdelegate match_spec_compile(spec), to: :heirloom
+  @doc "`:ets.match_spec_run/2` itself."
+  defdelegate match_spec_run(list, compiled), to: :heirloom
+  @doc "`:ets.match_spec_run_r/3` itself."
+  defdelegate match_spec_run_r(list, compiled, acc), to: :heirloom
+
   @doc "`:pong` when the C node answers."
   @spec ping() :: :pong
   defdelegate ping(), to: :heirloom

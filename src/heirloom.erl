@@ -36,8 +36,10 @@
 %% message that says so. A function leaves this list, the export below and
 %% the README's "Not yet provided" when it is implemented; lib/heirloom.ex
 %% reads this attribute to delegate the same functions.
--not_yet_provided([{from_dets, 2}, {fun2ms, 1}, {i, 0}, {i, 1}, {i, 2}, {i, 3}, {init_table, 2}, {is_compiled_ms, 1}, {match_spec_compile, 1}, {match_spec_run, 2}, {match_spec_run_r, 3}, {repair_continuation, 2}, {slot, 2}, {table, 1}, {table, 2}, {to_dets, 2}]).
--export([from_dets/2, fun2ms/1, i/0, i/1, i/2, i/3, init_table/2, is_compiled_ms/1, match_spec_compile/1, match_spec_run/2, match_spec_run_r/3, repair_continuation/2, slot/2, table/1, table/2, to_dets/2]).
+-not_yet_provided([{i, 1}, {i, 2}, {i, 3}, {slot, 2}]).
+-export([i/1, i/2, i/3, slot/2]).
+-export([from_dets/2, to_dets/2, init_table/2, table/1, table/2, i/0, repair_continuation/2,
+         fun2ms/1, is_compiled_ms/1, match_spec_compile/1, match_spec_run/2, match_spec_run_r/3]).
 
 -type tab() :: atom() | reference().
 -type reason() :: atom() | {owned_by, pid()}
@@ -495,22 +497,37 @@ not_yet_provided() ->
 
 %% Not yet provided (see the not_yet_provided attribute): badarg, cause
 %% not_supported. Argument names as in ets's documentation.
-from_dets(Table, DetsTab) -> ?NOT_YET([Table, DetsTab]).
-fun2ms(LiteralFun) -> ?NOT_YET([LiteralFun]).
-i() -> ?NOT_YET([]).
 i(Table) -> ?NOT_YET([Table]).
 i(Table, Height) -> ?NOT_YET([Table, Height]).
 i(Table, Height, Width) -> ?NOT_YET([Table, Height, Width]).
-init_table(Table, InitFun) -> ?NOT_YET([Table, InitFun]).
-is_compiled_ms(Term) -> ?NOT_YET([Term]).
-match_spec_compile(MatchSpec) -> ?NOT_YET([MatchSpec]).
-match_spec_run(List, CompiledMatchSpec) -> ?NOT_YET([List, CompiledMatchSpec]).
-match_spec_run_r(List, CompiledMatchSpec, Acc) -> ?NOT_YET([List, CompiledMatchSpec, Acc]).
-repair_continuation(Continuation, MatchSpec) -> ?NOT_YET([Continuation, MatchSpec]).
 slot(Table, I) -> ?NOT_YET([Table, I]).
-table(Table) -> ?NOT_YET([Table]).
-table(Table, Options) -> ?NOT_YET([Table, Options]).
-to_dets(Table, DetsTab) -> ?NOT_YET([Table, DetsTab]).
+
+%% Built from heirloom's own operations in heirloom_compat (README,
+%% "Semantics").
+-spec from_dets(tab(), dets:tab_name()) -> true.
+from_dets(Table, DetsTab) -> heirloom_compat:from_dets(Table, DetsTab).
+-spec to_dets(tab(), dets:tab_name()) -> dets:tab_name().
+to_dets(Table, DetsTab) -> heirloom_compat:to_dets(Table, DetsTab).
+-spec init_table(tab(), fun((read | close) -> term())) -> true.
+init_table(Table, InitFun) -> heirloom_compat:init_table(Table, InitFun).
+-spec table(tab()) -> qlc:query_handle().
+table(Table) -> heirloom_compat:table(Table, []).
+-spec table(tab(), list()) -> qlc:query_handle().
+table(Table, Options) -> heirloom_compat:table(Table, Options).
+-spec i() -> ok.
+i() -> heirloom_compat:i().
+-spec repair_continuation(term(), ets:match_spec()) -> term().
+repair_continuation(Continuation, MatchSpec) ->
+    heirloom_compat:repair_continuation(Continuation, MatchSpec).
+
+%% Match specifications are plain data that no table holds: these are
+%% ets's own (fun2ms/1 works where ets:fun2ms/1 does: in the shell, or
+%% in code compiled with ms_transform, which rewrites ets:fun2ms calls).
+fun2ms(LiteralFun) -> ets:fun2ms(LiteralFun).
+is_compiled_ms(Term) -> ets:is_compiled_ms(Term).
+match_spec_compile(MatchSpec) -> ets:match_spec_compile(MatchSpec).
+match_spec_run(List, CompiledMatchSpec) -> ets:match_spec_run(List, CompiledMatchSpec).
+match_spec_run_r(List, CompiledMatchSpec, Acc) -> ets:match_spec_run_r(List, CompiledMatchSpec, Acc).
 
 %%% ---------------------------------------------------------------------
 %%% Match specifications: select, match and their kin.

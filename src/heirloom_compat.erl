@@ -1,0 +1,169 @@
+%% @doc The `ets' functions that Heirloom builds from its own operations
+%% rather than from requests of their own: filling a table from a function
+%% or from Dets, writing one to Dets, a QLC table, `i/0', and repairing a
+%% continuation. They run in the caller, over `heirloom''s public functions,
+%% so they take either path (NIF or C node) and obey the same access rules.
+%% `heirloom' exports them under ets's names; see the README's "Semantics".
+-module(heirloom_compat).
+
+-export([init_table/2, from_dets/2, to_dets/2, table/2, i/0, repair_continuation/2]).
+
+%% Objects per insert or per select chunk: one request each.
+-define(CHUNK, 1000).
+
+%% @doc As `ets:init_table/2': the table's objects are replaced by those
+%% InitFun hands out, read by read. A bad answer from InitFun exits with it;
+%% an insert that fails calls the pending `Fun(close)' and exits with
+%% `{badarg, Stack}', keeping the objects inserted before it, as ETS does.
+init_table(Tab, InitFun) ->
+    true = heirloom:delete_all_objects(Tab),
+    init_more(Tab, catch InitFun(read)).
+
+init_more(_Tab, end_of_input) ->
+    true;
+init_more(Tab, {Objects, Fun}) when is_list(Objects), is_function(Fun) ->
+    case catch insert_each(Tab, Objects) of
+        true ->
+            init_more(Tab, catch Fun(read));
+        {'EXIT', Reason} ->
+            catch Fun(close),
+            exit(Reason)
+    end;
+init_more(_Tab, Other) ->
+    exit(Other).
+
+%% One request for a whole list; when it is refused, object by object so
+%% the objects before the bad one are in, as ETS's one-by-one inserts leave
+%% them.
+insert_each(Tab, Objects) ->
+    try
+        heirloom:insert(Tab, Objects)
+    catch
+        error:badarg:_ when Objects =/= [] ->
+            lists:foreach(fun(O) -> heirloom:insert(Tab, O) end, Objects),
+            true
+    end.
+
+%% @doc As `ets:from_dets/2': Dets objects are inserted into the table;
+%% the table's other objects stay unless overwritten. Errors raise as
+%% ets's do (`badarg' for a Dets table that is not open).
+from_dets(Tab, Dets) ->
+    heirloom:info(Tab, type) =/= undefined orelse badarg([Tab, Dets]),
+    %% chunks are gathered backwards: reversed, a bag's objects of one key
+    %% go in in Dets's order
+    Insert = fun(Objects) -> heirloom:insert(Tab, lists:reverse(Objects)) end,
+    case catch dets:foldl(fun(O, Acc) -> flush([O | Acc], Insert) end, [], Dets) of
+        Rest when is_list(Rest) -> _ = Insert(Rest), true;
+        {error, _} -> badarg([Tab, Dets]);
+        {'EXIT', {badarg, _}} -> badarg([Tab, Dets]);
+        {'EXIT', Reason} -> exit(Reason)
+    end.
+
+flush(Acc, Insert) when length(Acc) >= ?CHUNK ->
+    _ = Insert(Acc),
+    [];
+flush(Acc, _) ->
+    Acc.
+
+%% @doc As `ets:to_dets/2': the Dets table is emptied and filled with the
+%% table's objects; returns the Dets table.
+to_dets(Tab, Dets) ->
+    heirloom:info(Tab, type) =/= undefined orelse badarg([Tab, Dets]),
+    Chunks = fun(Cont0) -> fun(read) -> dets_chunk(Cont0); (close) -> ok end end,
+    First = select_first(Tab, [{'_', [], ['$_']}], ?CHUNK),
+    case catch dets:init_table(Dets, (Chunks)(First), [{format, term}]) of
+        ok -> Dets;
+        {error, _} -> badarg([Tab, Dets]);
+        {'EXIT', {badarg, _}} -> badarg([Tab, Dets]);
+        {'EXIT', Reason} -> exit(Reason)
+    end.
+
+dets_chunk('$end_of_table') ->
+    end_of_input;
+dets_chunk({Objects, Cont}) ->
+    Next = heirloom:select(Cont),
+    {Objects, fun(read) -> dets_chunk(Next); (close) -> ok end}.
+
+select_first(Tab, Spec, N) -> heirloom:select(Tab, Spec, N).
+
+%% @doc As `ets:table/2': a QLC table over a Heirloom table. Traversal by
+%% `select' in chunks (the default), by `first_next' or `last_prev', or by
+%% `{select, MatchSpec}'; QLC looks keys up with `lookup/2' when a query
+%% names them. Options and errors as ets's.
+table(Tab, Opts) ->
+    Type = heirloom:info(Tab, type),
+    (Type =/= undefined andalso is_list(Opts)) orelse badarg([Tab, Opts]),
+    {NObjects, Traverse} = lists:foldl(fun(O, Acc) -> table_opt(O, Acc, [Tab, Opts]) end,
+                                       {default, select}, Opts),
+    KeyPos = heirloom:info(Tab, keypos),
+    Chunk = case NObjects of default -> 100; N -> N end,
+    InfoFun = fun(num_of_objects) -> heirloom:info(Tab, size);
+                 (keypos) -> KeyPos;
+                 (is_sorted_key) -> Type =:= ordered_set;
+                 (is_unique_objects) -> Type =/= duplicate_bag;
+                 (_) -> undefined
+              end,
+    LookupFun = fun(Pos, Keys) when Pos =:= KeyPos ->
+                        lists:flatmap(fun(K) -> heirloom:lookup(Tab, K) end, Keys)
+                end,
+    qlc:table(traverse(Tab, Traverse, Chunk),
+              [{info_fun, InfoFun}, {lookup_fun, LookupFun},
+               {key_equality, if Type =:= ordered_set -> '=='; true -> '=:=' end},
+               {format_fun, format_fun(Tab, Opts)}]).
+
+%% What qlc:info/1 shows for the table: the call that makes it, or the
+%% lookups a query turned into.
+format_fun(Tab, Opts) ->
+    fun({all, _, _}) -> {heirloom, table, [Tab, Opts]};
+       ({lookup, _Pos, [Key], _, _}) -> io_lib:format("heirloom:lookup(~w, ~w)", [Tab, Key]);
+       ({lookup, _Pos, Keys, _, _}) ->
+            io_lib:format("lists:flatmap(fun(V) -> heirloom:lookup(~w, V) end, ~w)", [Tab, Keys])
+    end.
+
+table_opt({n_objects, default}, {_, T}, _) -> {default, T};
+table_opt({n_objects, N}, {_, T}, _) when is_integer(N), N >= 1 -> {N, T};
+table_opt({traverse, T}, {N, _}, _) when T =:= select; T =:= first_next; T =:= last_prev -> {N, T};
+table_opt({traverse, {select, MS}}, {N, _}, _) -> {N, {select, MS}};
+table_opt(_, _, Args) -> badarg(Args).
+
+traverse(Tab, first_next, _) -> fun() -> step(Tab, heirloom:first(Tab), fun heirloom:next/2) end;
+traverse(Tab, last_prev, _) -> fun() -> step(Tab, heirloom:last(Tab), fun heirloom:prev/2) end;
+traverse(Tab, select, N) -> traverse(Tab, {select, [{'_', [], ['$_']}]}, N);
+traverse(Tab, {select, MS}, N) -> fun() -> chunks(heirloom:select(Tab, MS, N)) end.
+
+step(_Tab, '$end_of_table', _) ->
+    [];
+step(Tab, Key, Next) ->
+    heirloom:lookup(Tab, Key) ++ fun() -> step(Tab, Next(Tab, Key), Next) end.
+
+chunks('$end_of_table') -> [];
+chunks({Objects, Cont}) -> Objects ++ fun() -> chunks(heirloom:select(Cont)) end.
+
+%% @doc As `ets:i/0': one line per Heirloom table of this VM's C node.
+i() ->
+    io:format(" ~-15s ~-17s ~-5s ~-6s ~-8s ~s~n", [id, name, type, size, mem, owner]),
+    io:format(" ~s~n", [lists:duplicate(76, $-)]),
+    lists:foreach(fun i_line/1, lists:sort(heirloom:all())).
+
+i_line(Tab) ->
+    case catch heirloom:info(Tab) of
+        Info when is_list(Info) ->
+            Get = fun(K) -> proplists:get_value(K, Info) end,
+            io:format(" ~-15w ~-17w ~-5w ~-6w ~-8w ~w~n",
+                      [Tab, Get(name), Get(type), Get(size), Get(memory), Get(owner)]);
+        _ ->
+            ok % deleted since all/0
+    end.
+
+%% @doc As `ets:repair_continuation/2'. Heirloom's continuations are plain
+%% terms (the spec and the position of the last row seen), so one that went
+%% through term_to_binary or another node is already whole.
+repair_continuation('$end_of_table', _Spec) ->
+    '$end_of_table';
+repair_continuation({heirloom_select, _, _, _, _, _} = Cont, _Spec) ->
+    Cont;
+repair_continuation(Cont, Spec) ->
+    badarg([Cont, Spec]).
+
+badarg(Args) ->
+    erlang:error(badarg, Args, [{error_info, #{module => heirloom, cause => badarg}}]).
