@@ -26,12 +26,11 @@ void hl_big_free(hl_big *b)
     hl_big_init(b);
 }
 
-/* Room for n limbs (contents kept); HL_EUNSUPPORTED past the bound. Bit
- * operations and division use one or two limbs of working room above it. */
+/* Room for n limbs (contents kept). */
 static int reserve(hl_big *b, size_t n)
 {
-    if (n > HL_BIG_MAX_LIMBS + 2)
-        return HL_EUNSUPPORTED;
+    if (n > SIZE_MAX / sizeof *b->d)
+        return HL_ENOMEM;
     if (n <= b->cap)
         return HL_OK;
     uint64_t *d = realloc(b->d, n * sizeof *d);
@@ -42,14 +41,14 @@ static int reserve(hl_big *b, size_t n)
     return HL_OK;
 }
 
-/* Drops high zero limbs; a zero is never negative; the bound is checked. */
+/* Drops high zero limbs; a zero is never negative. */
 static int norm(hl_big *b)
 {
     while (b->n && !b->d[b->n - 1])
         b->n--;
     if (!b->n)
         b->neg = 0;
-    return b->n > HL_BIG_MAX_LIMBS ? HL_EUNSUPPORTED : HL_OK;
+    return HL_OK;
 }
 
 static int copy(hl_big *r, const hl_big *a)
@@ -79,11 +78,9 @@ int hl_big_from_term(hl_big *b, hl_bytes t)
 {
     hl_int v;
     size_t pos = 0;
-    if (hl_term_read_int(t.data, t.len, &pos, &v))
+    if (hl_term_read_int(t.data, t.len, &pos, &v) || pos != t.len)
         return HL_EBADARG;
     size_t limbs = (v.n + 7) / 8;
-    if (limbs > HL_BIG_MAX_LIMBS)
-        return HL_EUNSUPPORTED;
     int rc = reserve(b, limbs);
     if (rc)
         return rc;
@@ -225,6 +222,14 @@ static int add_signed(hl_big *r, const hl_big *a, const hl_big *b, int negate_b)
     return sub_mag(r, b, a, bneg);
 }
 
+int hl_big_cmp(const hl_big *a, const hl_big *b)
+{
+    if (a->neg != b->neg)
+        return a->neg ? -1 : 1;
+    int c = cmp_mag(a, b);
+    return a->neg ? -c : c;
+}
+
 int hl_big_add(hl_big *r, const hl_big *a, const hl_big *b)
 {
     return add_signed(r, a, b, 0);
@@ -242,7 +247,7 @@ int hl_big_mul(hl_big *r, const hl_big *a, const hl_big *b)
         r->neg = 0;
         return HL_OK;
     }
-    if (a->n + b->n > HL_BIG_MAX_LIMBS + 1)
+    if (a->n + b->n > HL_BIG_MAX_LIMBS + 1) /* quadratic: bounded */
         return HL_EUNSUPPORTED;
     int rc = reserve(r, a->n + b->n);
     if (rc)
@@ -259,7 +264,8 @@ int hl_big_mul(hl_big *r, const hl_big *a, const hl_big *b)
     }
     r->n = a->n + b->n;
     r->neg = a->neg ^ b->neg;
-    return norm(r);
+    norm(r);
+    return r->n > HL_BIG_MAX_LIMBS ? HL_EUNSUPPORTED : HL_OK;
 }
 
 /* Knuth D on magnitudes: q = u / v, rm = u % v, for v->n >= 1, u >= v. The
@@ -324,6 +330,8 @@ int hl_big_divrem(hl_big *q, hl_big *rm, const hl_big *a, const hl_big *b)
     hl_big tq, tr;
     if (!b->n)
         return HL_EBADARG;
+    if (a->n > HL_BIG_MAX_LIMBS) /* quadratic in the dividend: bounded */
+        return HL_EUNSUPPORTED;
     hl_big_init(&tq);
     hl_big_init(&tr);
     int rc;
@@ -414,7 +422,8 @@ int hl_big_shift(hl_big *r, const hl_big *a, int64_t s)
         }
         r->n = n;
         r->neg = a->neg;
-        return norm(r);
+        norm(r);
+        return r->n > HL_BIG_MAX_LIMBS ? HL_EUNSUPPORTED : HL_OK;
     }
     /* right shift by t: floor(a / 2^t); a negative a whose dropped bits
      * are not all zero rounds one further down */

@@ -7,9 +7,13 @@
  * limbs are as wide as erts's digits on a 64-bit host, so hl_big_to_double
  * rounds exactly as erts's big_to_double does.
  *
- * Size: every result is bounded by HL_BIG_MAX_LIMBS (16,384 bits), so one
- * operation costs at most a few tens of microseconds however a spec nests
- * them; a result beyond it is HL_EUNSUPPORTED (the README says so).
+ * Size: the operations that cost more than the size of their operands are
+ * bounded by HL_BIG_MAX_LIMBS (16,384 bits): a product or a left shift
+ * larger than that, and a division of a larger dividend, answer
+ * HL_EUNSUPPORTED (the README says so), so one operation costs at most a
+ * few tens of microseconds however a match spec nests them. Addition,
+ * subtraction, bit operations and right shifts are linear and unbounded
+ * (update_counter adds to counters of any size, as ETS does).
  *
  * Ownership: an hl_big owns its limbs (malloc). hl_big_init makes a zero
  * that owns nothing; hl_big_free releases and leaves a zero. Results go to
@@ -35,8 +39,8 @@ typedef struct {
 void hl_big_init(hl_big *b);
 void hl_big_free(hl_big *b);
 
-/* From an integer term of any encoding (t is one whole term): HL_OK,
- * HL_EBADARG (not an integer), HL_EUNSUPPORTED (over the bound), HL_ENOMEM. */
+/* From an integer term of any encoding (t is exactly one term): HL_OK,
+ * HL_EBADARG (not an integer), HL_ENOMEM. */
 int hl_big_from_term(hl_big *b, hl_bytes t);
 int hl_big_from_i64(hl_big *b, int64_t v);
 /* The integer part of a finite double (truncated toward zero): HL_OK,
@@ -48,14 +52,17 @@ int hl_big_to_term(const hl_big *b, hl_buf *out);
 /* As erts's big_to_double: HL_OK, or HL_EBADARG when it is not finite. */
 int hl_big_to_double(const hl_big *b, double *d);
 
-/* r = a + b, a - b, a * b. HL_OK, HL_EUNSUPPORTED (over the bound) or
- * HL_ENOMEM. */
+/* r = a + b, a - b, a * b. HL_OK, HL_ENOMEM, or for a product past the
+ * bound HL_EUNSUPPORTED. */
 int hl_big_add(hl_big *r, const hl_big *a, const hl_big *b);
 int hl_big_sub(hl_big *r, const hl_big *a, const hl_big *b);
 int hl_big_mul(hl_big *r, const hl_big *a, const hl_big *b);
 /* Erlang's div and rem (truncating; rem takes the dividend's sign): q or
- * rm may be NULL. HL_EBADARG when b is zero, HL_ENOMEM. */
+ * rm may be NULL. HL_EBADARG when b is zero, HL_EUNSUPPORTED for a
+ * dividend past the bound, HL_ENOMEM. */
 int hl_big_divrem(hl_big *q, hl_big *rm, const hl_big *a, const hl_big *b);
+/* Compares values: < 0, 0, > 0. */
+int hl_big_cmp(const hl_big *a, const hl_big *b);
 
 /* band, bor, bxor on two's complement of unbounded width; bnot is -a - 1. */
 enum { HL_BIG_BAND, HL_BIG_BOR, HL_BIG_BXOR };

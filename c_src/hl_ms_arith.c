@@ -7,8 +7,9 @@
  * finite raises. Integers are exact at any size: int64 with overflow checks
  * first (the common case, no allocation), and on overflow or a bignum
  * operand the same operation in hl_bigint.c. A bignum turns into a float
- * as erts's big_to_double does (raising when not finite). Only a result
- * past HL_BIG_MAX_LIMBS answers HL_EUNSUPPORTED, never a wrong value.
+ * as erts's big_to_double does (raising when not finite). Only a product,
+ * left shift or dividend past HL_BIG_MAX_LIMBS answers HL_EUNSUPPORTED,
+ * never a wrong value.
  */
 #include "hl_bigint.h"
 #include "hl_ms_int.h"

@@ -165,8 +165,9 @@ hl_ms_num hl_ms_num_of(hl_bytes v);
 /* The integer i as a canonical term in the arena. HL_OK or HL_ENOMEM. */
 int hl_ms_put_int(hl_ms *ms, int64_t i, hl_bytes *out);
 /* The arithmetic functions (+ - * / div rem band bor bxor bnot bsl bsr abs
- * float round trunc, unary + and -), exact for integers of any size up to
- * HL_BIG_MAX_LIMBS (hl_bigint.h; beyond: HL_EUNSUPPORTED). HL_OK with *out,
+ * float round trunc, unary + and -), exact for integers of any size, but
+ * for products, left shifts and dividends past HL_BIG_MAX_LIMBS
+ * (hl_bigint.h: HL_EUNSUPPORTED). HL_OK with *out,
  * HL_MS_RAISE (badarith, badarg), HL_ENOMEM or HL_EUNSUPPORTED. */
 int hl_ms_arith(hl_ms *ms, uint32_t f, const hl_bytes *a, uint32_t n, hl_bytes *out);
 

@@ -2,114 +2,20 @@
  * hl_update.c: update_counter and update_element on canonical objects (see
  * hl_update.h).
  *
- * The arithmetic is sign and magnitude, magnitudes as little-endian bytes
- * (the order of SMALL_BIG_EXT and LARGE_BIG_EXT, so a big integer's digits
- * are read in place). It uses the term layer's integer reader and canonical
- * writer (hl_term_int.h), so what it reads and writes is what every other
- * module means by an integer. An object is rewritten by copying its
+ * The arithmetic is hl_bigint.c's, exact at any size (a counter past int64
+ * becomes a bignum, as in ETS), reading and writing integers through the
+ * term layer like every other module. An object is rewritten by copying its
  * elements with the changed ones replaced: one pass per op, fine for the
  * small tuples counters live in.
  */
 #include "hl_update.h"
 
+#include "hl_bigint.h"
 #include "hl_term.h"
-#include "hl_term_int.h"
+#include "hl_term_enc.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* An integer with an owned magnitude (no high zero bytes; n 0 is zero). */
-typedef struct {
-    int neg;
-    size_t n;
-    unsigned char *mag;
-} num;
-
-static void num_free(num *a)
-{
-    free(a->mag);
-    a->mag = NULL;
-    a->n = 0;
-}
-
-static int num_read(hl_bytes t, num *out)
-{
-    hl_int v;
-    size_t pos = 0;
-    memset(out, 0, sizeof *out);
-    if (hl_term_read_int(t.data, t.len, &pos, &v) || pos != t.len)
-        return HL_EBADARG;
-    out->mag = malloc(v.n ? v.n : 1);
-    if (!out->mag)
-        return HL_ENOMEM;
-    for (size_t i = 0; i < v.n; i++)
-        out->mag[i] = (unsigned char)hl_int_byte(&v, i);
-    out->n = v.n;
-    out->neg = v.neg;
-    return HL_OK;
-}
-
-static int num_put(hl_buf *b, const num *a)
-{
-    hl_int v = {a->n ? a->neg : 0, a->n, a->mag, 0};
-    for (size_t i = 0; i < a->n && i < 4; i++)
-        v.small |= (uint32_t)a->mag[i] << (8 * i);
-    return hl_term_put_canon_int(b, &v);
-}
-
-static int mag_cmp(const num *a, const num *b)
-{
-    if (a->n != b->n)
-        return a->n < b->n ? -1 : 1;
-    for (size_t i = a->n; i-- > 0;)
-        if (a->mag[i] != b->mag[i])
-            return a->mag[i] < b->mag[i] ? -1 : 1;
-    return 0;
-}
-
-static int num_cmp(const num *a, const num *b)
-{
-    if (a->neg != b->neg)
-        return a->neg ? -1 : 1;
-    int c = mag_cmp(a, b);
-    return a->neg ? -c : c;
-}
-
-/* *a += b. */
-static int num_add(num *a, const num *b)
-{
-    size_t n = (a->n > b->n ? a->n : b->n) + 1;
-    unsigned char *r = calloc(n, 1);
-    if (!r)
-        return HL_ENOMEM;
-    int neg;
-    if (a->neg == b->neg) {
-        unsigned carry = 0;
-        for (size_t i = 0; i < n; i++) {
-            unsigned s = carry + (i < a->n ? a->mag[i] : 0) + (i < b->n ? b->mag[i] : 0);
-            r[i] = (unsigned char)s;
-            carry = s >> 8;
-        }
-        neg = a->neg;
-    } else {
-        /* The larger magnitude minus the smaller, with the larger's sign. */
-        const num *big = mag_cmp(a, b) >= 0 ? a : b, *small = big == a ? b : a;
-        int borrow = 0;
-        for (size_t i = 0; i < big->n; i++) {
-            int d = big->mag[i] - (i < small->n ? small->mag[i] : 0) - borrow;
-            borrow = d < 0;
-            r[i] = (unsigned char)(d + (borrow ? 256 : 0));
-        }
-        neg = big->neg;
-    }
-    while (n > 0 && r[n - 1] == 0)
-        n--;
-    free(a->mag);
-    a->mag = r;
-    a->n = n;
-    a->neg = n ? neg : 0;
-    return HL_OK;
-}
 
 /* Copy obj into out with element pos (1-based) replaced by val. */
 static int replace(hl_bytes obj, size_t pos, hl_bytes val, hl_buf *out)
@@ -154,7 +60,12 @@ static int counter_op(counter *c, hl_bytes op)
 {
     hl_bytes obj = hl_buf_view(&c->cur), el[4] = {{0}};
     size_t arity = 0, pos;
-    num val = {0}, incr = {0}, thr = {0}, set = {0};
+    hl_big val, incr, thr, set, sum;
+    hl_big_init(&val);
+    hl_big_init(&incr);
+    hl_big_init(&thr);
+    hl_big_init(&set);
+    hl_big_init(&sum);
     int rc = HL_OK;
     if (hl_term_tuple_arity(op.data, op.len, &arity)) {
         if (c->in_list)
@@ -179,24 +90,22 @@ static int counter_op(counter *c, hl_bytes op)
     if (!rc)
         rc = hl_term_tuple_element(obj.data, obj.len, pos, &cell);
     if (!rc)
-        rc = num_read(cell, &val);
+        rc = hl_big_from_term(&val, cell);
     if (!rc)
-        rc = num_read(el[1], &incr);
-    if (!rc && arity == 4 && !(rc = num_read(el[2], &thr)))
-        rc = num_read(el[3], &set);
+        rc = hl_big_from_term(&incr, el[1]);
+    if (!rc && arity == 4 && !(rc = hl_big_from_term(&thr, el[2])))
+        rc = hl_big_from_term(&set, el[3]);
     if (!rc)
-        rc = num_add(&val, &incr);
-    if (!rc && arity == 4) {
-        int c2 = num_cmp(&val, &thr);
-        if (incr.neg ? c2 < 0 : c2 > 0) {
-            num_free(&val);
-            val = set;
-            set.mag = NULL;
-        }
+        rc = hl_big_add(&sum, &val, &incr);
+    const hl_big *now = &sum;
+    if (!rc && arity == 4) { /* past the threshold (below it when decrementing): SetValue */
+        int c2 = hl_big_cmp(&sum, &thr);
+        if (incr.neg ? c2 < 0 : c2 > 0)
+            now = &set;
     }
     hl_buf enc = {0}, next = {0};
     if (!rc)
-        rc = num_put(&enc, &val);
+        rc = hl_big_to_term(now, &enc);
     if (!rc)
         rc = replace(obj, pos, hl_buf_view(&enc), &next);
     if (!rc)
@@ -209,10 +118,11 @@ static int counter_op(counter *c, hl_bytes op)
     }
     hl_buf_free(&enc);
     hl_buf_free(&next);
-    num_free(&val);
-    num_free(&incr);
-    num_free(&thr);
-    num_free(&set);
+    hl_big_free(&val);
+    hl_big_free(&incr);
+    hl_big_free(&thr);
+    hl_big_free(&set);
+    hl_big_free(&sum);
     return rc;
 }
 
