@@ -282,6 +282,9 @@ defmodule Heirloom do
   defdelegate table(tab), to: :heirloom
   defdelegate table(tab, options), to: :heirloom
 
+  @doc "Like `:ets.slot/2`, one key per slot (the README says how it differs)."
+  defdelegate slot(tab, i), to: :heirloom
+
   @doc "Like `:ets.i/0`: one line per Heirloom table."
   defdelegate i(), to: :heirloom
 

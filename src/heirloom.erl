@@ -36,9 +36,9 @@
 %% message that says so. A function leaves this list, the export below and
 %% the README's "Not yet provided" when it is implemented; lib/heirloom.ex
 %% reads this attribute to delegate the same functions.
--not_yet_provided([{i, 1}, {i, 2}, {i, 3}, {slot, 2}]).
--export([i/1, i/2, i/3, slot/2]).
--export([from_dets/2, to_dets/2, init_table/2, table/1, table/2, i/0, repair_continuation/2,
+-not_yet_provided([{i, 1}, {i, 2}, {i, 3}]).
+-export([i/1, i/2, i/3]).
+-export([from_dets/2, to_dets/2, init_table/2, table/1, table/2, i/0, repair_continuation/2, slot/2,
          fun2ms/1, is_compiled_ms/1, match_spec_compile/1, match_spec_run/2, match_spec_run_r/3]).
 
 -type tab() :: atom() | reference().
@@ -500,7 +500,6 @@ not_yet_provided() ->
 i(Table) -> ?NOT_YET([Table]).
 i(Table, Height) -> ?NOT_YET([Table, Height]).
 i(Table, Height, Width) -> ?NOT_YET([Table, Height, Width]).
-slot(Table, I) -> ?NOT_YET([Table, I]).
 
 %% Built from heirloom's own operations in heirloom_compat (README,
 %% "Semantics").
@@ -514,6 +513,8 @@ init_table(Table, InitFun) -> heirloom_compat:init_table(Table, InitFun).
 table(Table) -> heirloom_compat:table(Table, []).
 -spec table(tab(), list()) -> qlc:query_handle().
 table(Table, Options) -> heirloom_compat:table(Table, Options).
+-spec slot(tab(), non_neg_integer()) -> [tuple()] | '$end_of_table'.
+slot(Table, I) -> heirloom_compat:slot(Table, I).
 -spec i() -> ok.
 i() -> heirloom_compat:i().
 -spec repair_continuation(term(), ets:match_spec()) -> term().

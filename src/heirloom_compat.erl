@@ -6,7 +6,7 @@
 %% `heirloom' exports them under ets's names; see the README's "Semantics".
 -module(heirloom_compat).
 
--export([init_table/2, from_dets/2, to_dets/2, table/2, i/0, repair_continuation/2]).
+-export([init_table/2, from_dets/2, to_dets/2, table/2, i/0, repair_continuation/2, slot/2]).
 
 %% Objects per insert or per select chunk: one request each.
 -define(CHUNK, 1000).
@@ -164,6 +164,68 @@ repair_continuation({heirloom_select, _, _, _, _, _} = Cont, _Spec) ->
     Cont;
 repair_continuation(Cont, Spec) ->
     badarg([Cont, Spec]).
+
+%% @doc As `ets:slot/2', with one key per slot: slot I holds the objects of
+%% the table's I-th key in its walk order (the I-th object of an
+%% `ordered_set', exactly as ETS; in a set or bag never the `[]' of an
+%% empty hash bucket). I equal to the number of keys gives
+%% `'$end_of_table'', past it `badarg'. Reaching slot I reads the table up
+%% to it in `select/3' chunks, so the usual loop over 0, 1, 2, ... resumes
+%% where the last call stopped (kept per process and table) and costs one
+%% pass in all; like ETS's slot/2 on a table that is not fixed, it sees
+%% rows written meanwhile or not.
+slot(Tab, I) when is_integer(I), I >= 0 ->
+    KeyPos = case catch heirloom:info(Tab, keypos) of
+                 P when is_integer(P) -> P;
+                 _ -> badarg([Tab, I])
+             end,
+    Cache = {?MODULE, slot, Tab},
+    {Next, Stream} = case get(Cache) of
+                         {N, S} when N =:= I -> {N, S};
+                         _ -> {0, {[], start}}
+                     end,
+    case skip_groups(Tab, KeyPos, I - Next, Stream) of
+        {eot, Left} ->
+            erase(Cache),
+            if Left =:= 0 -> '$end_of_table'; true -> badarg([Tab, I]) end;
+        {Group, Rest} ->
+            put(Cache, {I + 1, Rest}),
+            Group
+    end;
+slot(Tab, I) ->
+    badarg([Tab, I]).
+
+%% Skip N key groups, then return the next one; {eot, Missing} when the
+%% table ends first (Missing groups short of the one asked for).
+skip_groups(Tab, KeyPos, N, Stream) ->
+    case group(Tab, KeyPos, Stream) of
+        eot -> {eot, N};
+        {Group, Rest} when N =:= 0 -> {Group, Rest};
+        {_, Rest} -> skip_groups(Tab, KeyPos, N - 1, Rest)
+    end.
+
+%% The objects of the next key: consecutive in a walk (chunks end on a
+%% key's last object, and a limit that cuts one short is topped up here).
+group(Tab, KeyPos, Stream) ->
+    case pull(Tab, Stream) of
+        eot -> eot;
+        {First, Rest} -> same_key(Tab, element(KeyPos, First), KeyPos, Rest, [First])
+    end.
+
+same_key(Tab, Key, KeyPos, Stream, Acc) ->
+    case pull(Tab, Stream) of
+        {O, Rest} when element(KeyPos, O) =:= Key -> same_key(Tab, Key, KeyPos, Rest, [O | Acc]);
+        _ -> {lists:reverse(Acc), Stream}
+    end.
+
+%% One object off a stream of select/3 chunks: {Pending, Cont}.
+pull(_Tab, {[O | More], Cont}) -> {O, {More, Cont}};
+pull(_Tab, {[], '$end_of_table'}) -> eot;
+pull(Tab, {[], start}) -> refill(Tab, heirloom:select(Tab, [{'_', [], ['$_']}], ?CHUNK));
+pull(Tab, {[], Cont}) -> refill(Tab, heirloom:select(Cont)).
+
+refill(_Tab, '$end_of_table') -> eot;
+refill(Tab, {Objects, Cont}) -> pull(Tab, {Objects, Cont}).
 
 badarg(Args) ->
     erlang:error(badarg, Args, [{error_info, #{module => heirloom, cause => badarg}}]).

@@ -168,6 +168,38 @@ defmodule Heirloom.CompatTest do
     end)
   end
 
+  test "slot/2: ordered_set exactly as ETS; other types one key per slot", %{node: node} do
+    each_path(node, fn path, type ->
+      {e, h} = pair(type, objects(60))
+      n = :ets.info(e, :size)
+      slot = fn m, t, i -> outcome(fn -> m.slot(t, i) end) end
+
+      if type == :ordered_set do
+        # in order, then in a random order (no resuming), then past the end
+        for i <- Enum.to_list(0..(n + 2)) ++ Enum.shuffle(0..(n + 2)) ++ [-1, :x, 1.0],
+            do: assert(slot.(Heirloom, h, i) == slot.(:ets, e, i), "#{path} slot #{inspect(i)}")
+      else
+        groups =
+          Stream.iterate(0, &(&1 + 1))
+          |> Stream.map(&{&1, Heirloom.slot(h, &1)})
+          |> Enum.take_while(&(elem(&1, 1) != :"$end_of_table"))
+
+        keys = for {_, g} <- groups, do: g |> Enum.map(&elem(&1, 0)) |> Enum.uniq()
+        assert Enum.all?(keys, &(length(&1) == 1)), "#{path} #{type}: one key per slot"
+        assert length(Enum.uniq(keys)) == length(keys)
+        assert Enum.sort(Enum.flat_map(groups, &elem(&1, 1))) == Enum.sort(:ets.tab2list(e))
+        k = length(groups)
+        assert Heirloom.slot(h, k) == :"$end_of_table"
+        assert {:error, :badarg} = slot.(Heirloom, h, k + 1)
+        # random access agrees with the walk
+        for {i, g} <- Enum.shuffle(groups) |> Enum.take(10), do: assert(Heirloom.slot(h, i) == g)
+      end
+
+      assert {:error, :badarg} = slot.(Heirloom, h, -1)
+      assert {:error, :badarg} = slot.(Heirloom, name(), 0)
+    end)
+  end
+
   test "i/0 lists the node's tables" do
     h = Heirloom.new(name(), [:bag])
     Heirloom.insert(h, [{1, 2}, {1, 3}])
