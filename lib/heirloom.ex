@@ -16,9 +16,8 @@ defmodule Heirloom do
       true = Heirloom.insert(:users, {1, "ada"})
       [{1, "ada"}] = Heirloom.lookup(:users, 1)
 
-  Every `:ets` function exists here. Those Heirloom does not provide yet
-  (the README's "Not yet provided") raise `ArgumentError` saying so, never
-  `UndefinedFunctionError`.
+  Every `:ets` function of OTP 25 exists here; where Heirloom departs from
+  ETS on purpose, the README's "Semantics" says so.
   """
 
   @type tab :: atom() | reference()
@@ -288,6 +287,11 @@ defmodule Heirloom do
   @doc "Like `:ets.i/0`: one line per Heirloom table."
   defdelegate i(), to: :heirloom
 
+  @doc "Like `:ets.i/1,2,3`: ETS's terminal browser over this table."
+  defdelegate i(tab), to: :heirloom
+  defdelegate i(tab, height), to: :heirloom
+  defdelegate i(tab, height, width), to: :heirloom
+
   @doc "Like `:ets.repair_continuation/2`: Heirloom's continuations are plain terms, already whole."
   defdelegate repair_continuation(continuation, spec), to: :heirloom
 
@@ -329,16 +333,4 @@ defmodule Heirloom do
   @doc false
   # The error_info formatter: ArgumentError messages come from it.
   defdelegate format_error(reason, stacktrace), to: :heirloom
-
-  # The `:ets` functions not provided yet: the list lives once, in the
-  # `not_yet_provided` attribute of src/heirloom.erl; each raises
-  # `ArgumentError` (cause `:not_supported`) through `:heirloom`.
-  @external_resource Path.expand("../src/heirloom.erl", __DIR__)
-  [not_yet_provided] = for {:not_yet_provided, fas} <- :heirloom.module_info(:attributes), do: fas
-
-  for {name, arity} <- not_yet_provided do
-    args = Macro.generate_arguments(arity, __MODULE__)
-    @doc "Like `:ets.#{name}/#{arity}`: not provided yet, raises `ArgumentError`."
-    def unquote(name)(unquote_splicing(args)), do: :heirloom.unquote(name)(unquote_splicing(args))
-  end
 end

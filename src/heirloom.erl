@@ -8,9 +8,9 @@
 %% through `erl_error' (`no_table', `access', `not_owner', ...). `call/1,2'
 %% is the non-raising variant: it returns `{error, Reason}' instead.
 %%
-%% Every `ets' function exists here: those Heirloom does not provide yet
-%% (listed in the `not_yet_provided' attribute and in the README) raise
-%% `badarg' with the cause `not_supported', never `undef'.
+%% Every `ets' function of OTP 25 exists here; what Heirloom refuses on
+%% purpose (README, "Semantics") raises `badarg' with the cause
+%% `not_supported'.
 %%
 %% The C node is found through the application environment key `node'
 %% (default `heirloom@127.0.0.1'), or given explicitly to `call/2'.
@@ -31,14 +31,10 @@
          select_count/2, select_delete/2, select_replace/2, match/2, match/3, match/1,
          match_object/2, match_object/3, match_object/1, match_delete/2, test_ms/2]).
 
-%% The ets functions (OTP 25) Heirloom does not provide yet. Each raises
-%% badarg with the cause not_supported, so code written for ets fails with a
-%% message that says so. A function leaves this list, the export below and
-%% the README's "Not yet provided" when it is implemented; lib/heirloom.ex
-%% reads this attribute to delegate the same functions.
--not_yet_provided([{i, 1}, {i, 2}, {i, 3}]).
--export([i/1, i/2, i/3]).
--export([from_dets/2, to_dets/2, init_table/2, table/1, table/2, i/0, repair_continuation/2, slot/2,
+%% The ets functions made of other calls (heirloom_compat, heirloom_browse)
+%% and the match-spec functions that touch no table.
+-export([from_dets/2, to_dets/2, init_table/2, table/1, table/2, i/0, i/1, i/2, i/3,
+         repair_continuation/2, slot/2,
          fun2ms/1, is_compiled_ms/1, match_spec_compile/1, match_spec_run/2, match_spec_run_r/3]).
 
 -type tab() :: atom() | reference().
@@ -47,11 +43,6 @@
 -export_type([tab/0, reason/0]).
 
 -define(DEFAULT_PATH, {?MODULE, default_path}).
-
-%% Raised in the function's own body, so that the stack's top frame names it
-%% with its arguments, as ets's errors do.
--define(NOT_YET(Args),
-        erlang:error(badarg, Args, [{error_info, #{module => ?MODULE, cause => not_supported}}])).
 
 %% @doc The C node that calls without an explicit node go to.
 -spec node() -> node().
@@ -452,17 +443,12 @@ format_error(_Reason, [{_M, F, As, Info} | _]) ->
     maps:map(fun(_, Text) -> unicode:characters_to_binary(Text) end,
              explain(F, Arity, Cause)).
 
-explain(F, Arity, not_supported) ->
-    case lists:member({F, Arity}, not_yet_provided()) of
-        true ->
-            #{reason => "not supported",
-              general => io_lib:format("Heirloom does not provide ets:~ts/~w yet", [F, Arity])};
-        false when F =:= new; F =:= setopts ->
-            option_error(F, "Heirloom does not support that option yet");
-        false ->
-            #{general => "Heirloom does not support that (an ordered_set key over 480 bytes "
-                         "of external term format)"}
-    end;
+explain(F, _, not_supported) when F =:= new; F =:= setopts ->
+    option_error(F, "Heirloom does not support that option yet");
+explain(_, _, not_supported) ->
+    #{general => "Heirloom does not support that (README, \"Semantics\": an ordered_set key "
+                 "over 480 bytes of external term format, or match-spec arithmetic past "
+                 "16,384 bits)"};
 explain(new, _, already_exists) -> #{1 => "a table with that name already exists"};
 explain(F, _, no_table) ->
     table_error(F, "the table identifier does not refer to an existing Heirloom table");
@@ -491,16 +477,6 @@ table_error(_, Text) -> #{1 => Text}.
 option_error(F, Text) when F =:= new; F =:= setopts -> #{2 => Text};
 option_error(_, Text) -> #{general => Text}.
 
-not_yet_provided() ->
-    [FAs] = [V || {not_yet_provided, V} <- ?MODULE:module_info(attributes)],
-    FAs.
-
-%% Not yet provided (see the not_yet_provided attribute): badarg, cause
-%% not_supported. Argument names as in ets's documentation.
-i(Table) -> ?NOT_YET([Table]).
-i(Table, Height) -> ?NOT_YET([Table, Height]).
-i(Table, Height, Width) -> ?NOT_YET([Table, Height, Width]).
-
 %% Built from heirloom's own operations in heirloom_compat (README,
 %% "Semantics").
 -spec from_dets(tab(), dets:tab_name()) -> true.
@@ -517,6 +493,12 @@ table(Table, Options) -> heirloom_compat:table(Table, Options).
 slot(Table, I) -> heirloom_compat:slot(Table, I).
 -spec i() -> ok.
 i() -> heirloom_compat:i().
+-spec i(tab()) -> ok.
+i(Table) -> heirloom_browse:i(Table, 40, 80).
+-spec i(tab(), pos_integer()) -> ok.
+i(Table, Height) -> heirloom_browse:i(Table, Height, 80).
+-spec i(tab(), pos_integer(), pos_integer()) -> ok.
+i(Table, Height, Width) -> heirloom_browse:i(Table, Height, Width).
 -spec repair_continuation(term(), ets:match_spec()) -> term().
 repair_continuation(Continuation, MatchSpec) ->
     heirloom_compat:repair_continuation(Continuation, MatchSpec).

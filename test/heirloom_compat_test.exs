@@ -200,6 +200,78 @@ defmodule Heirloom.CompatTest do
     end)
   end
 
+  # The screen a function draws for some typed lines: an io server as the
+  # group leader (ExUnit's StringIO cannot print ETS's atom prompts).
+  defp screen(input, fun) do
+    io = spawn_link(fn -> io_loop(String.split(input, ~r/(?<=\n)/, trim: true), []) end)
+    old = Process.group_leader()
+    Process.group_leader(self(), io)
+
+    try do
+      fun.()
+    after
+      Process.group_leader(self(), old)
+    end
+
+    send(io, {:done, self()})
+
+    receive do
+      {:screen, s} -> s
+    end
+  end
+
+  defp io_loop(lines, out) do
+    receive do
+      {:io_request, from, ref, req} ->
+        {reply, lines, out} = io_req(req, lines, out)
+        send(from, {:io_reply, ref, reply})
+        io_loop(lines, out)
+
+      {:done, pid} ->
+        send(pid, {:screen, IO.iodata_to_binary(Enum.reverse(out))})
+    end
+  end
+
+  defp io_req({:put_chars, _, chars}, l, o), do: {:ok, l, [IO.chardata_to_string(chars) | o]}
+  defp io_req({:put_chars, _, m, f, a}, l, o), do: {:ok, l, [IO.chardata_to_string(apply(m, f, a)) | o]}
+
+  defp io_req({:get_line, _, prompt}, l, o) do
+    o = [if(is_atom(prompt), do: Atom.to_string(prompt), else: IO.chardata_to_string(prompt)) | o]
+
+    case l do
+      [] -> {:eof, [], o}
+      [h | t] -> {String.to_charlist(h), t, o}
+    end
+  end
+
+  defp io_req(_, l, o), do: {{:error, :request}, l, o}
+
+  # ETS's browser reads commands from stdin: the same commands on an
+  # ordered_set with the same objects must draw the same screens.
+  test "i/1,2,3 browse as ets:i/1,2,3 does", %{node: node} do
+    inputs = [
+      "c\nc\np3\n/2.\nc\nq\n",
+      "\n\n\n\n\n\n",
+      "p0\npx\np999\np\n/[\n/x{30}\nc\np2\nq\n",
+      "bogus\nq\n"
+    ]
+
+    for path <- [:nif, :cnode] do
+      use_path(path, node)
+      objs = for i <- 1..30, do: {i, String.duplicate("x", i * 3), [i]}
+      {e, h} = pair(:ordered_set, objs)
+
+      for input <- inputs, args <- [[], [10], [10, 40], [7, 25]] do
+        screen = fn m, t -> screen(input, fn -> assert apply(m, :i, [t | args]) == :ok end) end
+        assert screen.(Heirloom, h) == screen.(:ets, e), "#{path} #{inspect(input)} #{inspect(args)}"
+      end
+
+      # k deletes the table, as ETS's does
+      screen("k\n", fn -> Heirloom.i(h) end)
+      assert Heirloom.info(h) == :undefined
+    end
+  end
+
   test "i/0 lists the node's tables" do
     h = Heirloom.new(name(), [:bag])
     Heirloom.insert(h, [{1, 2}, {1, 3}])
