@@ -58,6 +58,18 @@ void hl_dist_tick(hl_dist *d);
  * reaped (on_down). */
 void hl_dist_flush(hl_dist *d);
 
+/*
+ * Call once after every round of the event loop (hl_node_work does). While
+ * many processes of a node are in a call with us at once, it asks the
+ * kernel not to wake us for that connection until most of them are back
+ * (SO_RCVLOWAT) and the loop to look again within a short timeout
+ * (hl_loop_timeout) whatever happens; what came by then is read here. A
+ * wake-up then serves a batch of calls instead of a frame; a lone caller,
+ * or a few, are never held back (see gather_want in hl_dist.c). Returns
+ * non-zero while some connection is gathering.
+ */
+int hl_dist_round_end(hl_dist *d);
+
 /* The C node's own pid and a fresh reference, as canonical terms. */
 hl_bytes hl_dist_self_pid(const hl_dist *d);
 int hl_dist_make_ref(hl_dist *d, hl_buf *out);

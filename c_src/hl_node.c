@@ -313,6 +313,7 @@ static void on_pid_down(void *ctx, hl_bytes pid)
 int hl_node_work(void *node)
 {
     hl_node *n = node;
+    (void)hl_dist_round_end(n->dist);
     if (!hl_dm_queued(n->dm)) /* the usual round: nothing to do, nothing to flush */
         return 0;
     int more = hl_dm_work(n->dm, HL_NODE_WORK_SLICE);
