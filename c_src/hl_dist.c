@@ -362,11 +362,12 @@ static void on_conn_event(void *ctx, int fd, short revents)
  * tend to come on their own). With N >= HL_GATHER_MIN_CALLERS callers in a
  * call, wake us once the bytes of G calls are there (the last one half-way),
  * G = N - HL_GATHER_LEAVE, grown by one call a round. Not all N: the peer
- * works on the last reply while we answer the rest (waiting for all cost
- * up to a third of the calls/s; leaving two out, more CPU and fewer calls). A wait that times out
- * holds G at what came for HL_GATHER_HOLD rounds, so monitors held by processes that do not call
- * cannot make every round wait. Fewer callers, or under two calls a round:
- * 1, wake at once (a lone caller never waits; four gained nothing).
+ * works on the last reply while we answer the rest (waiting for all cost up
+ * to a third of the calls/s; leaving two out, more CPU and fewer calls). A
+ * wait that times out holds G at what came for HL_GATHER_HOLD rounds, so
+ * monitors held by processes that do not call cannot make each round wait.
+ * Fewer callers, or under two calls a round: 1, wake at once (a lone caller
+ * never waits; four gained nothing).
  */
 static int gather_want(hl_conn *c, int late)
 {
