@@ -239,19 +239,21 @@ void hl_dist_flush_all(hl_dist *d)
     reap_dead(d);
 }
 
-/* gen_server:call monitors the server for the length of the call, so the
- * monitors of us that a node holds count its processes in a call with us:
- * the callers to expect back (gather_want). MONITOR_P is {19, ...},
- * DEMONITOR_P {20, ...}; erts writes the type as a small integer. */
-static void note_monitor(hl_conn *c, hl_bytes control)
+/* gen_server:call monitors its server for the length of the call: a node's
+ * monitors of us count its callers (gather_want). MONITOR_P {19, ...} and
+ * DEMONITOR_P {20, ...} frames are counted and consumed here, unwalked (two
+ * of a call's three frames); nothing of the C node dies while it runs. */
+static int take_monitor(hl_conn *c, const unsigned char *f, size_t n)
 {
-    const unsigned char *p = control.data;
-    if (control.len < 4 || p[0] != HL_TAG_SMALL_TUPLE || p[2] != HL_TAG_SMALL_INTEGER)
-        return;
-    if (p[3] == 19)
+    if (n < 6 || f[2] != HL_TAG_SMALL_TUPLE || f[4] != HL_TAG_SMALL_INTEGER)
+        return 0;
+    if (f[5] == 19)
         c->watchers++;
-    else if (p[3] == 20 && c->watchers > 0)
+    else if (f[5] != 20)
+        return 0;
+    else if (c->watchers > 0)
         c->watchers--;
+    return 1;
 }
 
 /* One non-tick frame: 112, 131, control [, 131, message]. */
@@ -263,6 +265,8 @@ static void dispatch_frame(hl_dist *d, hl_conn *c, const unsigned char *f, size_
         return;
     }
     end = pos;
+    if (take_monitor(c, f, n))
+        return;
     if (hl_term_skip(f, n, &end)) {
         c->dead = 1;
         return;
@@ -279,7 +283,6 @@ static void dispatch_frame(hl_dist *d, hl_conn *c, const unsigned char *f, size_
     }
     if (msg.len)
         c->round_msgs++;
-    note_monitor(c, control);
     d->h.on_message(d->h.ctx, c, control, msg);
 }
 
@@ -357,17 +360,15 @@ static void on_conn_event(void *ctx, int fd, short revents)
 
 /*
  * The SO_RCVLOWAT for a connection after a round. A wake-up costs more CPU
- * than a call (~10 us against 3-5 on a 2-vCPU VM), and with many callers
- * it used to serve one frame (a call's MONITOR_P, request and DEMONITOR_P
- * tend to come on their own). With N >= HL_GATHER_MIN_CALLERS callers in a
- * call, wake us once the bytes of G calls are there (the last one half-way),
+ * than a call (~10 us against 3-5 on a 2-vCPU VM), and with many callers it
+ * used to serve one frame. With N >= HL_GATHER_MIN_CALLERS callers in a call,
+ * wake us once the bytes of G calls are there (the last one half-way),
  * G = N - HL_GATHER_LEAVE, grown by one call a round. Not all N: the peer
  * works on the last reply while we answer the rest (waiting for all cost up
  * to a third of the calls/s; leaving two out, more CPU and fewer calls). A
  * wait that times out holds G at what came for HL_GATHER_HOLD rounds, so
  * monitors held by processes that do not call cannot make each round wait.
- * Fewer callers, or under two calls a round: 1, wake at once (a lone caller
- * never waits; four gained nothing).
+ * Fewer callers, or under two calls a round: 1 (a lone caller never waits).
  */
 static int gather_want(hl_conn *c, int late)
 {
@@ -403,10 +404,8 @@ int hl_dist_round_end(hl_dist *d)
         if (c->dead || c->fd < 0)
             continue;
         int late = 0;
-        if (c->lowat > 1 && !c->round_read) {
-            /* Short of the mark: the wait timed out, or another descriptor
-             * woke us first. Either way take what came (we are awake). */
-            late = now - c->gather_since >= HL_GATHER_WAIT_US;
+        if (c->lowat > 1 && !c->round_read) { /* short of the mark: read what came */
+            late = now - c->gather_since >= HL_GATHER_WAIT_US; /* else another fd woke us */
             conn_read(d, c);
             read_late = 1;
         }
@@ -423,8 +422,7 @@ int hl_dist_round_end(hl_dist *d)
             gathering = 1;
             c->gather_since = now;
         }
-        c->round_bytes = 0;
-        c->round_msgs = 0;
+        c->round_bytes = c->round_msgs = 0;
         c->round_read = 0;
     }
     if (read_late)

@@ -27,7 +27,9 @@ typedef struct hl_conn hl_conn;
 typedef struct {
     void *ctx;
     /* A message arrived. control and msg exclude the version byte; msg.len
-     * is 0 for control messages that carry none. Views live until return. */
+     * is 0 for control messages that carry none. Views live until return.
+     * Not for MONITOR_P and DEMONITOR_P, which this module counts and
+     * drops (nothing of the C node dies while it serves). */
     void (*on_message)(void *ctx, hl_conn *c, hl_bytes control, hl_bytes msg);
     /* The connection to node (canonical atom) is gone; c is about to be freed. */
     void (*on_down)(void *ctx, hl_conn *c, hl_bytes node);
