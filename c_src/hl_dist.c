@@ -14,6 +14,7 @@
  * flushed after each dispatch round, so replies to a batch go out in one
  * write(). A write that would block leaves the rest queued behind POLLOUT.
  * A pending connection (still connecting) only queues.
+ * With many callers, SO_RCVLOWAT holds wake-ups back (gather_want).
  */
 #include "hl_dist_int.h"
 
@@ -33,6 +34,12 @@
 #define HL_TICK_SEND_MS 15000
 /* After a failed connect, do not try the same node again this soon. */
 #define HL_CONNECT_RETRY_MS 1000
+/* Gathering: see gather_want. */
+#define HL_GATHER_MIN_CALLERS 6
+#define HL_GATHER_LEAVE 1
+#define HL_GATHER_MAX_BYTES 16384
+#define HL_GATHER_WAIT_US 200
+#define HL_GATHER_HOLD 64
 
 static void on_conn_event(void *ctx, int fd, short revents);
 
@@ -232,6 +239,23 @@ void hl_dist_flush_all(hl_dist *d)
     reap_dead(d);
 }
 
+/* gen_server:call monitors its server for the length of the call: a node's
+ * monitors of us count its callers (gather_want). MONITOR_P {19, ...} and
+ * DEMONITOR_P {20, ...} frames are counted and consumed here, unwalked (two
+ * of a call's three frames); nothing of the C node dies while it runs. */
+static int take_monitor(hl_conn *c, const unsigned char *f, size_t n)
+{
+    if (n < 6 || f[2] != HL_TAG_SMALL_TUPLE || f[4] != HL_TAG_SMALL_INTEGER)
+        return 0;
+    if (f[5] == 19)
+        c->watchers++;
+    else if (f[5] != 20)
+        return 0;
+    else if (c->watchers > 0)
+        c->watchers--;
+    return 1;
+}
+
 /* One non-tick frame: 112, 131, control [, 131, message]. */
 static void dispatch_frame(hl_dist *d, hl_conn *c, const unsigned char *f, size_t n)
 {
@@ -241,6 +265,8 @@ static void dispatch_frame(hl_dist *d, hl_conn *c, const unsigned char *f, size_
         return;
     }
     end = pos;
+    if (take_monitor(c, f, n))
+        return;
     if (hl_term_skip(f, n, &end)) {
         c->dead = 1;
         return;
@@ -255,6 +281,8 @@ static void dispatch_frame(hl_dist *d, hl_conn *c, const unsigned char *f, size_
         msg.data = f + end + 1;
         msg.len = n - end - 1;
     }
+    if (msg.len)
+        c->round_msgs++;
     d->h.on_message(d->h.ctx, c, control, msg);
 }
 
@@ -308,6 +336,8 @@ static void conn_read(hl_dist *d, hl_conn *c)
         return;
     }
     c->in.len += (size_t)r;
+    c->round_bytes += (size_t)r;
+    c->round_read = 1;
     c->last_recv = hl_dist_now_ms();
     conn_process(d, c);
 }
@@ -326,6 +356,80 @@ static void on_conn_event(void *ctx, int fd, short revents)
     else if (revents & (POLLERR | POLLHUP | POLLNVAL))
         c->dead = 1;
     hl_dist_flush_all(d);
+}
+
+/*
+ * The SO_RCVLOWAT for a connection after a round. A wake-up costs more CPU
+ * than a call (~10 us against 3-5 on a 2-vCPU VM), and with many callers it
+ * used to serve one frame. With N >= HL_GATHER_MIN_CALLERS callers in a call,
+ * wake us once the bytes of G calls are there (the last one half-way),
+ * G = N - HL_GATHER_LEAVE, grown by one call a round. Not all N: the peer
+ * works on the last reply while we answer the rest (waiting for all cost up
+ * to a third of the calls/s; leaving two out, more CPU and fewer calls). A
+ * wait that times out holds G at what came for HL_GATHER_HOLD rounds, so
+ * monitors held by processes that do not call cannot make each round wait.
+ * Fewer callers, or under two calls a round: 1 (a lone caller never waits).
+ */
+static int gather_want(hl_conn *c, int late)
+{
+    size_t calls = c->round_msgs;
+    if (calls) {
+        size_t per = c->round_bytes / calls;
+        c->call_bytes = c->call_bytes ? (3 * c->call_bytes + per) / 4 : per;
+    }
+    if (late)
+        c->gather_hold = HL_GATHER_HOLD;
+    else if (c->gather_hold)
+        c->gather_hold--;
+    if (calls < 2 || c->watchers < HL_GATHER_MIN_CALLERS)
+        return 1;
+    size_t g = calls + (c->gather_hold ? 0 : 1);
+    if (g > (size_t)c->watchers - HL_GATHER_LEAVE)
+        g = (size_t)c->watchers - HL_GATHER_LEAVE;
+    size_t want = c->call_bytes * g - c->call_bytes / 2;
+    if (want > HL_GATHER_MAX_BYTES)
+        want = HL_GATHER_MAX_BYTES;
+    want &= ~(size_t)63; /* fewer setsockopt calls for sizes that jitter */
+    return want > 1 ? (int)want : 1;
+}
+
+int hl_dist_round_end(hl_dist *d)
+{
+    int gathering = 0, read_late = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long now = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    for (size_t i = 0; i < d->nconns; i++) {
+        hl_conn *c = d->conns[i];
+        if (c->dead || c->fd < 0)
+            continue;
+        int late = 0;
+        if (c->lowat > 1 && !c->round_read) { /* short of the mark: read what came */
+            late = now - c->gather_since >= HL_GATHER_WAIT_US; /* else another fd woke us */
+            conn_read(d, c);
+            read_late = 1;
+        }
+        int want = c->dead ? c->lowat : gather_want(c, late);
+        int cur = c->lowat > 1 ? c->lowat : 1;
+        /* Within a call of the mark in force: keep it, save a syscall. */
+        int near = want > 1 && cur > 1 && (size_t)abs(want - cur) < c->call_bytes;
+        if (want != cur && !near) {
+            /* On failure the old mark stays, and so do the timed reads. */
+            if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof want) == 0)
+                c->lowat = want;
+        }
+        if (c->lowat > 1) {
+            gathering = 1;
+            c->gather_since = now;
+        }
+        c->round_bytes = c->round_msgs = 0;
+        c->round_read = 0;
+    }
+    if (read_late)
+        hl_dist_flush_all(d);
+    if (gathering)
+        hl_loop_timeout(d->loop, HL_GATHER_WAIT_US);
+    return gathering;
 }
 
 hl_conn *hl_dist_conn_new(hl_dist *d, const char *node)

@@ -27,7 +27,9 @@ typedef struct hl_conn hl_conn;
 typedef struct {
     void *ctx;
     /* A message arrived. control and msg exclude the version byte; msg.len
-     * is 0 for control messages that carry none. Views live until return. */
+     * is 0 for control messages that carry none. Views live until return.
+     * Not for MONITOR_P and DEMONITOR_P, which this module counts and
+     * drops (nothing of the C node dies while it serves). */
     void (*on_message)(void *ctx, hl_conn *c, hl_bytes control, hl_bytes msg);
     /* The connection to node (canonical atom) is gone; c is about to be freed. */
     void (*on_down)(void *ctx, hl_conn *c, hl_bytes node);
@@ -57,6 +59,18 @@ void hl_dist_tick(hl_dist *d);
  * the DataMaster's queued work between rounds. Dead connections are
  * reaped (on_down). */
 void hl_dist_flush(hl_dist *d);
+
+/*
+ * Call once after every round of the event loop (hl_node_work does). While
+ * many processes of a node are in a call with us at once, it asks the
+ * kernel not to wake us for that connection until most of them are back
+ * (SO_RCVLOWAT) and the loop to look again within a short timeout
+ * (hl_loop_timeout) whatever happens; what came by then is read here. A
+ * wake-up then serves a batch of calls instead of a frame; a lone caller,
+ * or a few, are never held back (see gather_want in hl_dist.c). Returns
+ * non-zero while some connection is gathering.
+ */
+int hl_dist_round_end(hl_dist *d);
 
 /* The C node's own pid and a fresh reference, as canonical terms. */
 hl_bytes hl_dist_self_pid(const hl_dist *d);

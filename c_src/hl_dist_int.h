@@ -44,6 +44,16 @@ struct hl_conn {
     hl_buf out; /* unsent output starts at out_off */
     size_t out_off;
     long long last_recv, last_send;
+    /* This round (see hl_dist_round_end): bytes read, frames that carried
+     * a message (calls, mostly), whether poll() let us read. */
+    size_t round_bytes;
+    unsigned round_msgs;
+    int round_read;
+    int lowat;              /* SO_RCVLOWAT in force; 0 or 1: the default */
+    int watchers;           /* monitors of us from this node (MONITOR_P - DEMONITOR_P) */
+    size_t call_bytes;      /* bytes a call brings, averaged */
+    unsigned gather_hold;   /* rounds left without growing the wait */
+    long long gather_since; /* when the wait for the mark began (us) */
 };
 
 /* What hl_dist_hs.c needs of hl_dist.c's connections, as calls through

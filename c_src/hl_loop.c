@@ -23,7 +23,8 @@ struct hl_loop {
     size_t n, cap;
     int (*work)(void *ctx);
     void *work_ctx;
-    int more; /* the last work slice left some */
+    int more;        /* the last work slice left some */
+    long timeout_us; /* the next poll waits at most this (0: until the tick) */
 };
 
 void hl_loop_set_work(hl_loop *l, int (*fn)(void *ctx), void *ctx)
@@ -45,6 +46,11 @@ void hl_loop_free(hl_loop *l)
     free(l->pfds);
     free(l->entries);
     free(l);
+}
+
+void hl_loop_timeout(hl_loop *l, long usec)
+{
+    l->timeout_us = usec;
 }
 
 static long find(const hl_loop *l, int fd)
@@ -120,7 +126,12 @@ int hl_loop_run(hl_loop *l, volatile sig_atomic_t *stop, int tick_ms, void (*on_
     while (!*stop) {
         compact(l);
         long long wait = l->more ? 0 : next_tick - now_ms();
-        int rc = poll(l->pfds, l->n, wait < 0 ? 0 : (int)wait);
+        long long wait_us = wait < 0 ? 0 : wait * 1000;
+        if (l->timeout_us > 0 && l->timeout_us < wait_us)
+            wait_us = l->timeout_us;
+        l->timeout_us = 0;
+        struct timespec ts = {(time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000};
+        int rc = ppoll(l->pfds, l->n, &ts, NULL);
         if (rc < 0 && errno != EINTR)
             return -1;
         /* Entries added by callbacks land past `n` and are polled next round. */

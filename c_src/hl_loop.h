@@ -34,6 +34,14 @@ void hl_loop_del(hl_loop *l, int fd);
  */
 void hl_loop_set_work(hl_loop *l, int (*fn)(void *ctx), void *ctx);
 /*
+ * Make the next wait for events last at most usec microseconds (instead of
+ * until the next tick): for a caller that asked the kernel to hold back
+ * wake-ups (SO_RCVLOWAT) and must look again soon even if none comes. It
+ * applies to one round; ask again each round. The work function is called
+ * after every round, including one that ended by this timeout.
+ */
+void hl_loop_timeout(hl_loop *l, long usec);
+/*
  * Run until *stop becomes non-zero (a signal handler sets it). on_tick is
  * called about every tick_ms. Returns 0, or -1 if poll() failed for a reason
  * other than EINTR.

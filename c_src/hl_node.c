@@ -194,10 +194,12 @@ static void handle_call(hl_node *n, hl_conn *c, hl_bytes sender, hl_bytes msg, i
     if (hl_term_canon(from.data, from.len, &pos, &caller) ||
         !hl_term_is_pid(caller.data, caller.len))
         goto done;
+    /* The sender is usually From byte for byte: then it is proved as is. */
+    int same = sender.len && hl_bytes_eq(sender, from);
     pos = 0;
-    if (sender.len && hl_term_canon(sender.data, sender.len, &pos, &proved))
+    if (sender.len && !same && hl_term_canon(sender.data, sender.len, &pos, &proved))
         goto done;
-    if (sender.len ? !hl_bytes_eq(hl_buf_view(&caller), hl_buf_view(&proved))
+    if (sender.len ? !same && !hl_bytes_eq(hl_buf_view(&caller), hl_buf_view(&proved))
                    : hl_term_node_of(caller.data, caller.len, &node) ||
                          !hl_bytes_eq(node, hl_conn_node(c))) {
         if (n->verbose)
@@ -244,6 +246,8 @@ static int addressee(hl_node *n, hl_bytes to)
     hl_buf canon = {0};
     size_t pos = 0;
     int who = 0;
+    if (hl_bytes_eq(to, hl_buf_view(&n->name_atom))) /* as peers encode it: no copy */
+        return 1;
     if (hl_term_canon(to.data, to.len, &pos, &canon) == HL_OK) {
         hl_bytes t = hl_buf_view(&canon);
         if (hl_bytes_eq(t, hl_buf_view(&n->name_atom)) || hl_bytes_eq(t, hl_dist_self_pid(n->dist)))
@@ -313,6 +317,7 @@ static void on_pid_down(void *ctx, hl_bytes pid)
 int hl_node_work(void *node)
 {
     hl_node *n = node;
+    (void)hl_dist_round_end(n->dist);
     if (!hl_dm_queued(n->dm)) /* the usual round: nothing to do, nothing to flush */
         return 0;
     int more = hl_dm_work(n->dm, HL_NODE_WORK_SLICE);

@@ -25,8 +25,10 @@ typedef struct {
  * restart). -1 with a reason in err on failure. */
 int hl_node_start(hl_node **out, const hl_node_opts *o, hl_store *store, hl_loop *loop, char *err,
                   size_t errlen);
-/* One bounded slice of queued work (owners' deaths); 1 while more is
- * queued. The node registers it with the loop; tests may call it. */
+/* After every round of the loop: the distribution's end of round
+ * (hl_dist_round_end: gathering), then one bounded slice of queued work
+ * (owners' deaths); 1 while more is queued. The node registers it with the
+ * loop; tests may call it. */
 int hl_node_work(void *node);
 /* Periodic work (about once a second). */
 void hl_node_tick(void *node);
