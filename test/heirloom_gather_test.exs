@@ -7,7 +7,7 @@ defmodule Heirloom.GatherTest do
   # expects callers who do not exist), and from a lone caller afterwards.
   use ExUnit.Case, async: false
 
-  alias HeirloomTest.CNode
+  alias HeirloomTest.{CNode, Peer}
 
   @rows 500
 
@@ -26,24 +26,26 @@ defmodule Heirloom.GatherTest do
   # `n` processes make `calls` lookups each, all at once; each answer is
   # checked against its own key. The generous receive timeout only guards
   # against a hang (a wait that never ends); nothing here measures time.
-  defp hammer(node, t, n, calls) do
+  defp hammer(node, t, n, calls), do: await(start_hammer(node, t, n, calls, &call/2))
+
+  # Each caller's calls go through `via` (here, or from a peer VM).
+  defp start_hammer(node, t, n, calls, via) do
     parent = self()
 
-    pids =
-      for p <- 1..n do
-        spawn_link(fn ->
-          wrong =
-            Enum.reject(1..calls, fn i ->
-              k = rem(i * p, @rows) + 1
-              call(node, {:lookup, t, k}) == [{k, k * 7}]
-            end)
+    for p <- 1..n do
+      spawn_link(fn ->
+        wrong =
+          Enum.reject(1..calls, fn i ->
+            k = rem(i * p, @rows) + 1
+            via.(node, {:lookup, t, k}) == [{k, k * 7}]
+          end)
 
-          send(parent, {:done, self(), wrong})
-        end)
-      end
-
-    for pid <- pids, do: assert_receive({:done, ^pid, []}, 60_000)
+        send(parent, {:done, self(), wrong})
+      end)
+    end
   end
+
+  defp await(pids), do: for(pid <- pids, do: assert_receive({:done, ^pid, []}, 60_000))
 
   # Processes that monitor the C node's registered name and never call.
   defp watchers(node, n) do
@@ -82,5 +84,20 @@ defmodule Heirloom.GatherTest do
     hammer(node, t, 1, 50)
     for pid <- quiet, do: send(pid, :stop)
     hammer(node, t, 1, 50)
+  end
+
+  # Each client VM's connection gathers on its own: three VMs with eight
+  # callers each, at once (a peer's callers are erpc'd into it, so the
+  # gen_server calls and their monitors come from the peer's node).
+  test "callers from several VMs at once each get their own answers", %{node: node, t: t} do
+    peers = for _ <- 1..2, do: Peer.start("gather")
+
+    try do
+      remote = fn peer -> fn n, req -> :erpc.call(peer.node, :gen_server, :call, [{:heirloom, n}, req]) end end
+      pids = start_hammer(node, t, 8, 150, &call/2) ++ Enum.flat_map(peers, &start_hammer(node, t, 8, 150, remote.(&1)))
+      await(pids)
+    after
+      Enum.each(peers, &Peer.stop/1)
+    end
   end
 end
