@@ -1,6 +1,9 @@
 # `make bench-ms`: select and select_count on ROWS rows of {i, i rem 100,
 # 100-byte binary}, ETS next to Heirloom's NIF and C node paths (median of
-# REPEATS runs, milliseconds). Prints a markdown table.
+# REPEATS runs, milliseconds); then a key-range select on ordered_sets of
+# ROWS/10 and ROWS rows of {{i div 1000, i}, i rem 100}, whose partly bound
+# key {42, _} reaches the same 1,000 rows at both sizes: its time should
+# follow the range, not the table. Prints a markdown table.
 Code.require_file("bench_support.exs", __DIR__)
 alias HeirloomTest.CNode
 
@@ -24,6 +27,27 @@ for chunk <- Enum.chunk_every(1..rows, 10_000) do
   Heirloom.insert(:bench_ms, objs)
 end
 
+# Ordered sets of two sizes, the same key range in each.
+range_sizes = [div(rows, 10), rows]
+
+ordered =
+  for n <- range_sizes do
+    e = :ets.new(:bench_ets_os, [:ordered_set, :public])
+    name = :"bench_ms_os_#{n}"
+    ^name = Heirloom.new(name, [:ordered_set, :named_table, :public])
+
+    for chunk <- Enum.chunk_every(1..n, 10_000) do
+      objs = Enum.map(chunk, fn i -> {{div(i, 1000), i}, rem(i, 100)} end)
+      :ets.insert(e, objs)
+      Heirloom.insert(name, objs)
+    end
+
+    {n, e, name}
+  end
+
+# {42, _} for the default sizes; a prefix both tables hold for smaller runs
+prefix = min(42, div(div(rows, 10), 2000))
+key_range = [{{{prefix, :"$1"}, :_}, [], [:"$1"]}]
 one_pct = [{{:"$1", :"$2", :_}, [{:==, :"$2", 7}], [:"$1"]}]
 count_all = [{{:_, :"$2", :_}, [{:<, :"$2", 50}], [true]}]
 
@@ -43,23 +67,28 @@ path = fn p ->
   :heirloom.forget_path(cnode)
 end
 
-cases = [
-  {"select 1% by a guard on the value", fn t -> :ets.select(t, one_pct) end,
-   fn -> Heirloom.select(:bench_ms, one_pct) end},
-  {"select_count over the whole table", fn t -> :ets.select_count(t, count_all) end,
-   fn -> Heirloom.select_count(:bench_ms, count_all) end}
-]
+cases =
+  [
+    {"select 1% by a guard on the value", fn -> :ets.select(ets, one_pct) end,
+     fn -> Heirloom.select(:bench_ms, one_pct) end},
+    {"select_count over the whole table", fn -> :ets.select_count(ets, count_all) end,
+     fn -> Heirloom.select_count(:bench_ms, count_all) end}
+  ] ++
+    for {n, e, name} <- ordered do
+      {"ordered_set key range {#{prefix}, _}: 1,000 of #{n} rows", fn -> :ets.select(e, key_range) end,
+       fn -> Heirloom.select(name, key_range) end}
+    end
 
 IO.puts("\n#{rows} rows; median of #{repeats} runs, ms\n")
 IO.puts("| case | ETS | Heirloom NIF | ratio | Heirloom C node | ratio |")
 IO.puts("|---|---|---|---|---|---|")
 
 for {label, e, h} <- cases do
-  te = time.(fn -> e.(ets) end)
+  te = time.(e)
   path.(:auto)
   :nif = :heirloom.path()
   norm = fn x -> if is_list(x), do: Enum.sort(x), else: x end
-  true = norm.(h.()) == norm.(e.(ets))
+  true = norm.(h.()) == norm.(e.())
   tn = time.(h)
   path.(:cnode)
   tc = time.(h)

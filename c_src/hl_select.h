@@ -4,8 +4,12 @@
  * stored table, one chunk at a time: the one implementation behind both the
  * C node's requests and the NIF.
  *
- * A chunk compiles the match specification (hl_ms.h), walks rows from a
- * position (hl_store_scan.h) for at most `budget` rows, and appends
+ * A chunk compiles the match specification (hl_ms.h), plans which rows to
+ * look at as ETS does (a set or bag whose heads all bind their key: those
+ * keys' rows; an ordered_set whose heads bind their keys fully or partly:
+ * the key range from the least to the most key pattern, hl_keyrange.h;
+ * else the whole table; docs/architecture.md has the rules), walks them
+ * from a position (hl_store_scan.h) for at most `budget` rows, and appends
  * {Acc, Next} to out: Acc is the list of results (select) or a count; Next
  * is a binary (the position to resume after) or '$end_of_table'. A caller
  * loops chunk after chunk to do a whole call: the C node answers other
