@@ -122,7 +122,8 @@ static int make_parts(hl_store_op *op, const hl_store_span *span, parts *ps)
             ps->p[i].hi.mv_data = ps->bytes.data + (size_t)ps->p[i].hi.mv_data;
         }
     sort_ctx c = {op};
-    qsort_r(ps->p, ps->n, sizeof *ps->p, part_order, &c);
+    if (ps->n > 1)
+        qsort_r(ps->p, ps->n, sizeof *ps->p, part_order, &c);
     size_t kept = 0;
     for (size_t i = 0; i < ps->n; i++)
         if (!kept || cmpv(op, &ps->p[kept - 1].lo, &ps->p[i].lo))
