@@ -246,6 +246,8 @@ int hl_select_chunk(hl_store *s, hl_bytes tab, hl_bytes caller, hl_bytes spec,
     plan p = {{HL_SPAN_ALL, NULL, 0, {0}, {0}}, NULL, NULL, 0};
     int rc = hl_store_get_meta(s, tab, &m);
     c.keypos = m.keypos;
+    if (!rc && o->op == HL_SELECT_REPLACE && m.type == HL_BAG)
+        rc = HL_EBADARG; /* ETS refuses bags first of all (cause table_type) */
     if (!rc)
         rc = hl_ms_compile(spec.data, spec.len, &c.ms);
     if (!rc && o->op == HL_SELECT_REPLACE)
