@@ -19,10 +19,12 @@
 #include <stdlib.h>
 
 /* The parts of a span, each [lo, hi] in the table's LMDB key order, both
- * ends inclusive; an end of size 0 is open. Ends point into the caller's
- * keys or into `bytes` (row keys made here, probes). */
+ * ends inclusive; an end of size 0 is open. Ends view the caller's keys,
+ * or `bytes` (row keys and probes made here) from offset `at`, set once
+ * bytes stops growing. */
 typedef struct {
     MDB_val lo, hi;
+    size_t at; /* SIZE_MAX: lo and hi view the caller's memory */
 } part;
 
 typedef struct {
@@ -42,44 +44,45 @@ static int cmpv(hl_store_op *op, const MDB_val *a, const MDB_val *b)
     return mdb_cmp(op->txn, op->dbi, a, b);
 }
 
-/* Add a part whose ends are bytes[lo_at..+lo_len) and [hi_at..+hi_len) of
- * ps->bytes, or, when lo_at is SIZE_MAX, the caller's view `key` for both. */
-static int add_part(parts *ps, hl_bytes key, size_t lo_at, size_t lo_len, size_t hi_at,
-                    size_t hi_len)
+/* A part with both ends the caller's view key (len 0: open ends). */
+static int view_part(parts *ps, hl_bytes key)
 {
     if (hl_grow(&ps->p, &ps->cap, ps->n + 1, sizeof *ps->p, 8))
         return HL_ENOMEM;
-    part *x = &ps->p[ps->n++];
-    if (lo_at == SIZE_MAX) {
-        x->lo = x->hi = (MDB_val){key.len, (void *)key.data};
-    } else { /* offsets for now: bytes may still move (fix_ends) */
-        x->lo = (MDB_val){lo_len, (void *)lo_at};
-        x->hi = (MDB_val){hi_len, (void *)hi_at};
-    }
+    MDB_val v = {key.len, (void *)key.data};
+    ps->p[ps->n++] = (part){v, v, SIZE_MAX};
+    return HL_OK;
+}
+
+/* A part whose ends are the last lo_len + hi_len bytes of ps->bytes. */
+static int made_part(parts *ps, size_t lo_len, size_t hi_len)
+{
+    if (hl_grow(&ps->p, &ps->cap, ps->n + 1, sizeof *ps->p, 8))
+        return HL_ENOMEM;
+    MDB_val lo = {lo_len, NULL}, hi = {hi_len, NULL};
+    ps->p[ps->n++] = (part){lo, hi, ps->bytes.len - lo_len - hi_len};
     return HL_OK;
 }
 
 /* The rows of one key: itself in an ordered_set, its row key in a set, the
  * row keys from prefix + 0 to prefix + all ones in a bag. */
-static int key_part(hl_store_op *op, parts *ps, hl_bytes key, size_t *owned)
+static int key_part(hl_store_op *op, parts *ps, hl_bytes key)
 {
     unsigned char tmp[HL_STORE_HASHED_KEY];
     MDB_val rk;
     if (op->meta.type == HL_ORDERED_SET)
-        return key.len > HL_STORE_MAX_INLINE_KEY ? HL_OK /* never stored */
-                                                 : add_part(ps, key, SIZE_MAX, 0, 0, 0);
+        return key.len > HL_STORE_MAX_INLINE_KEY ? HL_OK /* never stored */ : view_part(ps, key);
     hl_store_key_of(key, tmp, &rk);
     int bag = hl_store_is_bag(&op->meta);
-    size_t at = ps->bytes.len, n = rk.mv_size + (bag ? HL_BAG_SEQ : 0);
+    size_t n = rk.mv_size + (bag ? HL_BAG_SEQ : 0);
     if (hl_buf_reserve(&ps->bytes, 2 * n))
         return HL_ENOMEM;
-    for (int end = 0; end < 2; end++) {
+    for (int end = 0; end < 2; end++) { /* cannot fail: the room is reserved */
         hl_buf_append(&ps->bytes, rk.mv_data, rk.mv_size);
         for (int i = 0; bag && i < HL_BAG_SEQ; i++)
             hl_buf_append_byte(&ps->bytes, end ? 0xFF : 0x00);
     }
-    (*owned)++;
-    return add_part(ps, key, at, n, at + n, n);
+    return made_part(ps, n, n);
 }
 
 typedef struct {
@@ -94,33 +97,31 @@ static int part_order(const void *x, const void *y, void *ctx)
 /* The parts of span, sorted, without repeats. */
 static int make_parts(hl_store_op *op, const hl_store_span *span, parts *ps)
 {
-    size_t owned = 0;
     int rc = HL_OK;
-    int owns_all = 0;
-    if (!span || span->kind == HL_SPAN_ALL)
-        return add_part(ps, (hl_bytes){NULL, 0}, SIZE_MAX, 0, 0, 0);
-    if (span->kind == HL_SPAN_RANGE && op->meta.type != HL_ORDERED_SET)
-        return add_part(ps, (hl_bytes){NULL, 0}, SIZE_MAX, 0, 0, 0); /* see hl_store_scan.h */
+    if (!span || span->kind == HL_SPAN_ALL ||
+        (span->kind == HL_SPAN_RANGE && op->meta.type != HL_ORDERED_SET))
+        return view_part(ps, (hl_bytes){NULL, 0}); /* the whole table (hl_store_scan.h) */
     if (span->kind == HL_SPAN_RANGE) {
+        size_t lo_len;
         rc = hl_keyrange_probe(span->least, 0, &ps->bytes);
-        size_t mid = ps->bytes.len;
+        lo_len = ps->bytes.len;
         if (!rc)
             rc = hl_keyrange_probe(span->most, 1, &ps->bytes);
         if (!rc)
-            rc = add_part(ps, span->least, 0, mid, mid, ps->bytes.len - mid);
-        owns_all = 1;
+            rc = made_part(ps, lo_len, ps->bytes.len - lo_len);
     } else {
         for (size_t i = 0; !rc && i < span->nkeys; i++)
-            rc = key_part(op, ps, span->keys[i], &owned);
-        owns_all = owned > 0;
+            rc = key_part(op, ps, span->keys[i]);
     }
     if (rc)
         return rc;
-    if (owns_all) /* every part's ends are offsets into bytes (a bag or set, or the range) */
-        for (size_t i = 0; i < ps->n; i++) {
-            ps->p[i].lo.mv_data = ps->bytes.data + (size_t)ps->p[i].lo.mv_data;
-            ps->p[i].hi.mv_data = ps->bytes.data + (size_t)ps->p[i].hi.mv_data;
+    for (size_t i = 0; i < ps->n; i++) { /* bytes is complete: point into it */
+        part *x = &ps->p[i];
+        if (x->at != SIZE_MAX) {
+            x->lo.mv_data = ps->bytes.data + x->at;
+            x->hi.mv_data = ps->bytes.data + x->at + x->lo.mv_size;
         }
+    }
     sort_ctx c = {op};
     if (ps->n > 1)
         qsort_r(ps->p, ps->n, sizeof *ps->p, part_order, &c);
