@@ -504,28 +504,3 @@ void hl_ms_free(hl_ms *ms)
     free(ms->spec);
     free(ms);
 }
-
-void hl_ms_set_keypos(hl_ms *ms, unsigned keypos)
-{
-    ms->keypos = keypos;
-    ms->keyed = keypos && ms->nclauses;
-    for (size_t i = 0; i < ms->nclauses; i++) {
-        hl_ms_clause *cl = &ms->clauses[i];
-        size_t arity;
-        hl_bytes h = cl->head_bytes;
-        if (hl_term_tuple_arity(h.data, h.len, &arity) || arity < keypos ||
-            hl_term_tuple_element(h.data, h.len, keypos, &cl->key) ||
-            !is_const(cl->key.data, cl->key.len, C_GROUND))
-            ms->keyed = 0;
-    }
-}
-
-size_t hl_ms_nkeys(const hl_ms *ms)
-{
-    return ms->keyed ? ms->nclauses : 0;
-}
-
-hl_bytes hl_ms_key(const hl_ms *ms, size_t i)
-{
-    return ms->clauses[i].key;
-}

@@ -53,22 +53,33 @@ int hl_ms_compile(const unsigned char *spec, size_t len, hl_ms **out);
 /* Free a program; safe with NULL. */
 void hl_ms_free(hl_ms *ms);
 
-/*
- * Tell the program the table's keypos (1-based). As in ETS, when every
- * clause's head has a key element without variables or '_', ETS looks
- * those keys up instead of scanning: only objects whose key is =:= to one
- * of them can match, so a map there then equals a key rather than matching
- * larger ones. Without this call, no such rule applies.
- */
-void hl_ms_set_keypos(hl_ms *ms, unsigned keypos);
+/* The number of clauses. */
+size_t hl_ms_nclauses(const hl_ms *ms);
 
 /*
- * After hl_ms_set_keypos: the number of clauses when every head names a key
- * (then hl_ms_key gives clause i's key, a canonical term in the object
- * form, viewing the program's memory), else 0: the caller must scan.
+ * How clause i's head constrains an object's key (element keypos, 1-based),
+ * as ETS's select sees it: HL_MS_KEY_NONE when the head can match no object
+ * (neither '_', a variable, nor a tuple of arity >= keypos), else the
+ * hl_key_kind (hl_keyrange.h) of its key pattern, *key viewing that pattern
+ * in the program's memory (a head that is '_' or a variable is
+ * HL_KEY_UNBOUND, *key the head itself).
  */
-size_t hl_ms_nkeys(const hl_ms *ms);
-hl_bytes hl_ms_key(const hl_ms *ms, size_t i);
+#define HL_MS_KEY_NONE 3
+int hl_ms_head_key(const hl_ms *ms, size_t i, unsigned keypos, hl_bytes *key);
+
+/*
+ * The rule of ETS's hash tables (set, bag, duplicate_bag) for keypos: when
+ * every clause's head binds its key fully (HL_KEY_BOUND) or can match
+ * nothing, ETS looks those keys up instead of scanning, and only an object
+ * whose key is =:= one of them is a candidate (so a map there equals a key
+ * rather than matching larger maps). After this call, runs follow that rule
+ * when it applies; hl_ms_keyed says whether it does, and the caller then
+ * needs to visit only the rows of the bound keys. Not for ordered_set,
+ * where ETS narrows to a key range instead (hl_keyrange.h) and matches
+ * every row in it. Without this call, no such rule applies.
+ */
+void hl_ms_set_keypos(hl_ms *ms, unsigned keypos);
+int hl_ms_keyed(const hl_ms *ms);
 
 /*
  * Run the program on obj (one whole object term). self is the caller's

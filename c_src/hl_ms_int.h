@@ -51,7 +51,7 @@ typedef struct {
     uint32_t *var_num; /* per slot, the variable's number (for '$$' order) */
     uint32_t *order;   /* slots sorted by variable number */
     hl_bytes head_bytes;
-    hl_bytes key; /* the head's key element, when ms->keyed */
+    hl_bytes key; /* when ms->keyed: the head's bound key, or len 0 (matches nothing) */
 } hl_ms_clause;
 
 /* Memory for values made during one run; blocks never move. */
@@ -72,7 +72,7 @@ struct hl_ms {
     size_t nclauses;
     uint32_t max_vars;
     unsigned keypos; /* hl_ms_set_keypos */
-    int keyed;       /* every clause's head names one key: ETS looks them up */
+    int keyed;       /* hash tables' rule: every head binds its key or matches nothing */
     /* run state */
     hl_bytes *slots;
     unsigned char *bound;

@@ -253,7 +253,7 @@ static int keyed_candidate(hl_ms *ms, hl_bytes obj)
     if (hl_term_tuple_element(obj.data, obj.len, ms->keypos, &k))
         return 0;
     for (size_t c = 0; c < ms->nclauses; c++)
-        if (hl_ms_canon_eq(ms->clauses[c].key, k))
+        if (ms->clauses[c].key.len && hl_ms_canon_eq(ms->clauses[c].key, k))
             return 1;
     return 0;
 }

@@ -4,6 +4,7 @@
  * (hl_store_scan).
  */
 #include "hl_select.h"
+#include "hl_keyrange.h"
 #include "hl_ms.h"
 #include "hl_store_scan.h"
 #include "hl_term.h"
@@ -146,40 +147,75 @@ static int keeps_key(hl_bytes spec, unsigned keypos)
     return hl_term_list_each(spec.data, spec.len, clause_keeps_key, &k);
 }
 
-static int on_keyed(void *ctx, hl_bytes stored)
+/* The rows a call needs to look at, as ETS decides it (hl_select.h). */
+typedef struct {
+    hl_store_span span;
+    hl_bytes *keys;
+    hl_buf *forms; /* the keys' key forms */
+    size_t n;
+} plan;
+
+static void plan_free(plan *p)
 {
-    sel *c = ctx;
-    hl_bytes obj = {stored.data + 1, stored.len - 1};
-    int m = 0, rc;
-    if (c->o->op == HL_SELECT_LIST)
-        rc = hl_ms_run(c->ms, obj, c->self, &c->acc, &m);
-    else
-        rc = hl_ms_run_true(c->ms, obj, c->self, &m);
-    c->matched += (size_t)m;
-    return rc;
+    for (size_t i = 0; p->forms && i < p->n; i++)
+        hl_buf_free(&p->forms[i]);
+    free(p->forms);
+    free(p->keys);
 }
 
-/* Every head names a key: look the distinct keys up, as ETS does, instead
- * of scanning (each lookup its own transaction). */
-static int keyed(hl_store *s, hl_bytes tab, hl_bytes caller, sel *c)
+/* ordered_set: the interval from the least to the most key pattern of the
+ * clauses, unless one clause leaves its key unbound (erts's
+ * analyze_pattern); clauses that can match nothing do not count, and when
+ * no clause can match, nothing is visited. */
+static void plan_range(hl_ms *ms, unsigned keypos, plan *p)
 {
-    size_t n = hl_ms_nkeys(c->ms);
-    hl_buf *forms = calloc(n, sizeof *forms);
-    hl_bytes *keys = calloc(n, sizeof *keys);
-    int rc = forms && keys ? HL_OK : HL_ENOMEM;
-    for (size_t i = 0; !rc && i < n; i++) {
-        int seen = 0;
-        rc = hl_term_key_form(hl_ms_key(c->ms, i), &forms[i], &keys[i]);
-        for (size_t j = 0; !rc && j < i; j++)
-            seen |= hl_bytes_eq(keys[i], keys[j]);
-        if (!rc && !seen)
-            rc = hl_store_lookup(s, tab, caller, keys[i], on_keyed, c);
+    hl_bytes key, least = {0}, most = {0};
+    p->span.kind = HL_SPAN_KEYS; /* no keys: nothing */
+    for (size_t i = 0; i < hl_ms_nclauses(ms); i++) {
+        int kind = hl_ms_head_key(ms, i, keypos, &key);
+        if (kind == HL_MS_KEY_NONE)
+            continue;
+        if (kind == HL_KEY_UNBOUND) {
+            p->span.kind = HL_SPAN_ALL;
+            return;
+        }
+        if (!least.len || hl_keyrange_lesser(key, least))
+            least = key;
+        if (!most.len || hl_keyrange_greater(key, most))
+            most = key;
     }
-    for (size_t i = 0; forms && i < n; i++)
-        hl_buf_free(&forms[i]);
-    free(forms);
-    free(keys);
-    return rc;
+    if (least.len) {
+        p->span.kind = HL_SPAN_RANGE;
+        p->span.least = least;
+        p->span.most = most;
+    }
+}
+
+/* set, bag, duplicate_bag: the bound keys' rows when every head binds its
+ * key (or matches nothing), the program then keeping to those keys. */
+static int plan_keys(hl_ms *ms, unsigned keypos, plan *p)
+{
+    hl_bytes key;
+    size_t n = hl_ms_nclauses(ms);
+    hl_ms_set_keypos(ms, keypos);
+    if (!hl_ms_keyed(ms))
+        return HL_OK; /* the whole table */
+    p->forms = calloc(n ? n : 1, sizeof *p->forms);
+    p->keys = calloc(n ? n : 1, sizeof *p->keys);
+    if (!p->forms || !p->keys)
+        return HL_ENOMEM;
+    p->span.kind = HL_SPAN_KEYS;
+    for (size_t i = 0; i < n; i++) {
+        if (hl_ms_head_key(ms, i, keypos, &key) != HL_KEY_BOUND)
+            continue;
+        int rc = hl_term_key_form(key, &p->forms[p->n], &p->keys[p->n]);
+        p->n++;
+        if (rc)
+            return rc;
+    }
+    p->span.keys = p->keys;
+    p->span.nkeys = p->n;
+    return HL_OK;
 }
 
 static int put_reply(sel *c, hl_buf *out)
@@ -207,26 +243,29 @@ int hl_select_chunk(hl_store *s, hl_bytes tab, hl_bytes caller, hl_bytes spec,
     sel c = {.o = o, .self = caller};
     size_t mark = out->len;
     hl_meta m = {0};
+    plan p = {{HL_SPAN_ALL, NULL, 0, {0}, {0}}, NULL, NULL, 0};
     int rc = hl_store_get_meta(s, tab, &m);
     c.keypos = m.keypos;
-    hl_meta_free(&m);
+    if (!rc && o->op == HL_SELECT_REPLACE && m.type == HL_BAG)
+        rc = HL_EBADARG; /* ETS refuses bags first of all (cause table_type) */
     if (!rc)
         rc = hl_ms_compile(spec.data, spec.len, &c.ms);
-    if (!rc)
-        hl_ms_set_keypos(c.ms, c.keypos);
     if (!rc && o->op == HL_SELECT_REPLACE)
         rc = keeps_key(spec, c.keypos);
-    if (!rc && hl_ms_nkeys(c.ms) && !o->after.len && !o->limit &&
-        (o->op == HL_SELECT_LIST || o->op == HL_SELECT_COUNT))
-        rc = keyed(s, tab, caller, &c);
-    else if (!rc && (o->op == HL_SELECT_DELETE || o->op == HL_SELECT_REPLACE))
-        rc = hl_store_rewrite(s, tab, caller, o->after, on_write, &c);
+    if (!rc && m.type == HL_ORDERED_SET)
+        plan_range(c.ms, c.keypos, &p);
     else if (!rc)
-        rc = hl_store_scan(s, tab, caller, o->after, o->reverse, on_read, &c);
+        rc = plan_keys(c.ms, c.keypos, &p);
+    hl_meta_free(&m);
+    if (!rc && (o->op == HL_SELECT_DELETE || o->op == HL_SELECT_REPLACE))
+        rc = hl_store_rewrite(s, tab, caller, &p.span, o->after, on_write, &c);
+    else if (!rc)
+        rc = hl_store_scan(s, tab, caller, &p.span, o->after, o->reverse, on_read, &c);
     if (!rc)
         rc = put_reply(&c, out);
     if (rc)
         out->len = mark;
+    plan_free(&p);
     hl_ms_free(c.ms);
     hl_buf_free(&c.acc);
     hl_buf_free(&c.last);

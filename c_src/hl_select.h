@@ -4,8 +4,12 @@
  * stored table, one chunk at a time: the one implementation behind both the
  * C node's requests and the NIF.
  *
- * A chunk compiles the match specification (hl_ms.h), walks rows from a
- * position (hl_store_scan.h) for at most `budget` rows, and appends
+ * A chunk compiles the match specification (hl_ms.h), plans which rows to
+ * look at as ETS does (a set or bag whose heads all bind their key: those
+ * keys' rows; an ordered_set whose heads bind their keys fully or partly:
+ * the key range from the least to the most key pattern, hl_keyrange.h;
+ * else the whole table; docs/architecture.md has the rules), walks them
+ * from a position (hl_store_scan.h) for at most `budget` rows, and appends
  * {Acc, Next} to out: Acc is the list of results (select) or a count; Next
  * is a binary (the position to resume after) or '$end_of_table'. A caller
  * loops chunk after chunk to do a whole call: the C node answers other
@@ -38,11 +42,10 @@ typedef struct {
  * One chunk on table tab for caller (canonical pid: the access rules, and
  * self() in the spec). spec is the match specification in canonical object
  * form. Returns HL_OK with {Acc, Next} appended to out, or HL_EBADARG (the
- * spec is refused; select_replace: a body changed an object's key or gave
- * no object, and nothing of this chunk is written), HL_EUNSUPPORTED
- * (hl_ms.h's bignum bound; select_delete/replace on a table type the
- * rewrite does not support), or the store's errors; out->len is then
- * restored.
+ * spec is refused; select_replace: on a bag, as ETS, or a body changed an
+ * object's key or gave no object, and nothing of this chunk is written),
+ * HL_EUNSUPPORTED (hl_ms.h's bignum bound), or the store's errors;
+ * out->len is then restored.
  */
 int hl_select_chunk(hl_store *s, hl_bytes tab, hl_bytes caller, hl_bytes spec,
                     const hl_select_opts *o, hl_buf *out);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "hl_keyrange.h"
 #include "hl_ms.h"
 #include "hl_order.h"
 #include "hl_term.h"
@@ -107,6 +108,36 @@ static void test_ms_guards_and_bodies(void **state)
     expect("[{{'$1', '_', '_', '_'}, [], [{'/', 1, 0}]}]", o, "'EXIT'");
     expect("[{{'$1', '_', '_', '_'}, [], [{element, 2, '$_'}]}]", o, "2.5");
     expect("[{{'$1', '_', '_', '_'}, [], [{abs, -0.0}]}]", o, "-0.0");
+}
+
+/* Which heads constrain the key, and how (hl_ms_head_key), and the hash
+ * tables' lookup rule (hl_ms_set_keypos): heads that cannot match an
+ * object do not stop it, an unbound one does (ETS on OTP 25). */
+static void test_ms_head_keys(void **state)
+{
+    (void)state;
+    hl_buf s = T("[{{a, '_'}, [], [1]}, {{{b, '$1'}, x}, [], [2]}, {'_', [], [3]}, {x, [], [4]}, "
+                 "{{}, [], [5]}, {{#{k => '$2'}, y}, [], [6]}, {'$1', [], [7]}]");
+    hl_ms *ms = NULL;
+    hl_bytes key;
+    assert_int_equal(hl_ms_compile(s.data, s.len, &ms), HL_OK);
+    assert_int_equal(hl_ms_nclauses(ms), 7);
+    assert_int_equal(hl_ms_head_key(ms, 0, 1, &key), HL_KEY_BOUND);
+    assert_int_equal(key.data[0], HL_TAG_SMALL_ATOM_UTF8);
+    assert_int_equal(hl_ms_head_key(ms, 1, 1, &key), HL_KEY_PARTIAL);
+    assert_int_equal(hl_ms_head_key(ms, 1, 3, &key), HL_MS_KEY_NONE); /* arity 2 < 3 */
+    assert_int_equal(hl_ms_head_key(ms, 2, 1, &key), HL_KEY_UNBOUND);
+    assert_int_equal(hl_ms_head_key(ms, 3, 1, &key), HL_MS_KEY_NONE);
+    assert_int_equal(hl_ms_head_key(ms, 4, 1, &key), HL_MS_KEY_NONE);
+    assert_int_equal(hl_ms_head_key(ms, 5, 1, &key), HL_KEY_UNBOUND); /* a map with a variable */
+    assert_int_equal(hl_ms_head_key(ms, 6, 1, &key), HL_KEY_UNBOUND);
+    hl_ms_free(ms);
+    hl_buf_free(&s);
+    /* bound or nothing: looked up, and a map key equals rather than matches */
+    expect("[{{#{a => 1}, '_'}, [], ['$_']}, {x, [], [1]}]", "{#{a => 1, b => 2}, 2}", NULL);
+    expect("[{{#{a => 1}, '_'}, [], ['$_']}, {x, [], [1]}]", "{#{a => 1}, 2}", "{#{a => 1}, 2}");
+    /* one unbound head: a scan, where the map pattern matches larger maps */
+    expect("[{{#{a => 1}, '_'}, [], [m]}, {{'_', z}, [], [1]}]", "{#{a => 1, b => 2}, 2}", "m");
 }
 
 static void test_ms_refused(void **state)
@@ -207,8 +238,11 @@ static void test_ms_depth(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ms_heads),   cmocka_unit_test(test_ms_guards_and_bodies),
-        cmocka_unit_test(test_ms_refused), cmocka_unit_test(test_ms_bignum_arithmetic),
+        cmocka_unit_test(test_ms_heads),
+        cmocka_unit_test(test_ms_guards_and_bodies),
+        cmocka_unit_test(test_ms_head_keys),
+        cmocka_unit_test(test_ms_refused),
+        cmocka_unit_test(test_ms_bignum_arithmetic),
         cmocka_unit_test(test_ms_depth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

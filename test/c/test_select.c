@@ -210,12 +210,108 @@ static void test_select_keyed_and_access(void **state)
     hl_buf_free(&out);
 }
 
+/* A second table, an ordered_set of {{I div 10, I}, I} for I in 0..99. */
+static int setup_ordered(void **state)
+{
+    if (setup(state))
+        return -1;
+    fixture *f = *state;
+    hl_buf name = T("osel");
+    hl_meta m;
+    hl_table_meta_default(&m, hl_buf_view(&f->owner));
+    m.type = HL_ORDERED_SET;
+    m.named = 1;
+    assert_int_equal(hl_store_create(f->s, hl_buf_view(&name), &m), HL_OK);
+    for (int i = 0; i < 100; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "{{%d, %d}, %d}", i / 10, i, i);
+        hl_buf o1 = T(text);
+        hl_bytes v = hl_buf_view(&o1);
+        assert_int_equal(
+            hl_store_insert(f->s, hl_buf_view(&name), hl_buf_view(&f->owner), &v, 1, 0, NULL),
+            HL_OK);
+        hl_buf_free(&o1);
+    }
+    hl_buf_free(&f->tab);
+    f->tab = name;
+    return 0;
+}
+
+/* Run spec in chunks of one row each (budget 1): how many chunks it took
+ * (the rows the walk visited; at least one) and the total. */
+static size_t one_row_chunks(fixture *f, const char *spec, hl_select_op op, int reverse,
+                             int64_t *total)
+{
+    hl_buf out = {0}, pos = {0};
+    hl_bytes acc, next;
+    size_t chunks = 0;
+    hl_select_opts o = {op, reverse, 0, 1, {NULL, 0}};
+    *total = 0;
+    do {
+        assert_int_equal(chunk(f, spec, &o, &out, &acc, &next), HL_OK);
+        *total += op == HL_SELECT_LIST ? (int64_t)length_of(acc) : count_of(acc);
+        chunks++;
+        if (!is_end(next)) {
+            pos.len = 0;
+            hl_buf_append(&pos, next.data + 5, next.len - 5);
+            o.after = hl_buf_view(&pos);
+        }
+    } while (!is_end(next) && chunks < 1000);
+    hl_buf_free(&out);
+    hl_buf_free(&pos);
+    return chunks;
+}
+
+static void test_select_ordered_key_ranges(void **state)
+{
+    fixture *f = *state;
+    int64_t n;
+    /* a partly bound key: only {3, _}'s ten rows are visited, both ways,
+     * resuming inside the range chunk after chunk */
+    assert_int_equal(one_row_chunks(f, "[{{{3, '_'}, '_'}, [], [true]}]", HL_SELECT_COUNT, 0, &n),
+                     10);
+    assert_int_equal(n, 10);
+    assert_int_equal(one_row_chunks(f, "[{{{3, '$1'}, '_'}, [], ['$1']}]", HL_SELECT_LIST, 1, &n),
+                     10);
+    assert_int_equal(n, 10);
+    /* two clauses: from the least to the most pattern, {3, _} in between */
+    assert_int_equal(
+        one_row_chunks(f, "[{{{2, '_'}, '_'}, [], [true]}, {{{4, '_'}, '_'}, [], [true]}]",
+                       HL_SELECT_COUNT, 0, &n),
+        30);
+    assert_int_equal(n, 20);
+    /* a bound key: the one row == to it (1.0 reaches 1) */
+    assert_int_equal(
+        one_row_chunks(f, "[{{{4.0, 42.0}, '_'}, [], [true]}]", HL_SELECT_COUNT, 0, &n), 1);
+    assert_int_equal(n, 0); /* matching is =:=: 4.0 is not 4 */
+    assert_int_equal(one_row_chunks(f, "[{{{4, '_'}, '$1'}, [{'>', '$1', 45}], [true]}]",
+                                    HL_SELECT_DELETE, 0, &n),
+                     10);
+    assert_int_equal(n, 4);
+    /* an unbound key scans all (96 rows left); a head that can match nothing
+     * is left out, and when no head can, nothing is visited */
+    assert_int_equal(one_row_chunks(f, "[{{'_', '_'}, [], [true]}]", HL_SELECT_COUNT, 0, &n), 96);
+    assert_int_equal(one_row_chunks(f, "[{{{9, '_'}, '_'}, [], [true]}, {x, [], [true]}]",
+                                    HL_SELECT_COUNT, 0, &n),
+                     10);
+    assert_int_equal(
+        one_row_chunks(f, "[{x, [], [true]}, {{}, [], [true]}]", HL_SELECT_COUNT, 0, &n), 1);
+    /* a pattern longer than an LMDB key: still found (or stepped to) */
+    char big[1400], bin[1201];
+    memset(bin, 'x', 1200);
+    bin[1200] = 0;
+    snprintf(big, sizeof big, "[{{{5, \"%s\", '_'}, '_'}, [], [true]}]", bin);
+    (void)one_row_chunks(f, big, HL_SELECT_COUNT, 0, &n);
+    assert_int_equal(n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_select_resumes_in_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_count_delete_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_keyed_and_access, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_select_ordered_key_ranges, setup_ordered, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

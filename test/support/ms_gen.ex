@@ -39,12 +39,29 @@ defmodule HeirloomTest.MsGen do
   defp zero_float?(%{} = m), do: zero_float?(Map.to_list(m))
   defp zero_float?(_), do: false
 
+  # Keys from a small space of tuples and lists that share prefixes, so
+  # that a partly bound key pattern ({a, '_'}, [b | '$1']) reaches several
+  # keys and an ordered_set's key ranges are exercised; integers next to
+  # equal floats (1 and 1.0, one key in an ordered_set).
+  @katoms [:a, :b, :c]
+  defp skey() do
+    case :rand.uniform(7) do
+      1 -> {pick(@katoms), :rand.uniform(4)}
+      2 -> {pick(@katoms), {pick(@katoms), :rand.uniform(3)}}
+      3 -> [pick(@katoms) | pick([[], [:rand.uniform(3)], :x, [pick(@katoms), 2]])]
+      4 -> {pick(@katoms), :rand.uniform(3), pick([1.5, :z, %{x: 1}])}
+      5 -> pick([:rand.uniform(4) * 1.0, :rand.uniform(4)])
+      6 -> {:rand.uniform(3), pick(@katoms)}
+      _ -> {pick(@katoms), pick([%{x: :rand.uniform(2)}, %{x: 1, a: :rand.uniform(2)}])}
+    end
+  end
+
   def objects(n) do
     # No 0.0 or -0.0 in keys: OTP 25's ETS replaces a -0.0-keyed object
     # with a 0.0-keyed one (=:= there) in select_replace, leaving it in the
     # wrong hash bucket, and a later select can crash the VM.
     keys =
-      for(_ <- 1..(n * 2), do: pick([:rand.uniform(30), pick(@atoms), value(1)]))
+      for(_ <- 1..(n * 2), do: pick([:rand.uniform(30), pick(@atoms), value(1), skey(), skey()]))
       |> Enum.reject(&zero_float?/1)
       |> Enum.uniq()
 
@@ -70,13 +87,60 @@ defmodule HeirloomTest.MsGen do
   end
 
   def head(objs) do
-    case :rand.uniform(10) do
+    case :rand.uniform(12) do
       1 -> :_
       2 -> :"$1"
       n when n <= 4 -> List.to_tuple([pattern(1) | for(_ <- 1..:rand.uniform(4), do: pattern())])
+      n when n <= 8 -> keyed_head(objs)
       _ -> pick(objs) |> Tuple.to_list() |> Enum.map(&like(&1, 2)) |> List.to_tuple()
     end
   end
+
+  # A head whose key (element 1) is bound or partly bound, as ETS looks up
+  # or narrows to a key range: an object's key, a prefix of it, or a key not
+  # in the table; the other elements loosely like the object's.
+  defp keyed_head(objs) do
+    [k | rest] = pick(objs) |> Tuple.to_list()
+    k = if chance(0.15), do: skey(), else: k
+    List.to_tuple([key_pattern(k) | Enum.map(rest, &if(chance(0.6), do: :_, else: like(&1, 1)))])
+  end
+
+  defp key_pattern(k) do
+    case :rand.uniform(6) do
+      n when n <= 2 -> k
+      3 -> flip_numbers(k)
+      4 -> shrink_maps(k)
+      _ -> prefix(k)
+    end
+  end
+
+  # Still bound, but a map pattern that also matches the larger maps, which
+  # sort elsewhere: ETS only finds them inside the key range it walks.
+  defp shrink_maps(%{} = m) when map_size(m) > 1, do: Map.new([Enum.random(m)])
+  defp shrink_maps(t) when is_tuple(t), do: t |> Tuple.to_list() |> Enum.map(&shrink_maps/1) |> List.to_tuple()
+  defp shrink_maps([h | t]), do: [shrink_maps(h) | shrink_maps(t)]
+  defp shrink_maps(x), do: x
+
+  # Bound up to some element, a wildcard there (and anything after it).
+  defp prefix(t) when is_tuple(t) and tuple_size(t) > 0 do
+    l = Tuple.to_list(t)
+    i = :rand.uniform(length(l)) - 1
+    {bound, [at | after_]} = Enum.split(l, i)
+    at = if is_tuple(at) or is_list(at), do: pick([prefix(at), wild()]), else: wild()
+    List.to_tuple(bound ++ [at | Enum.map(after_, &pick([&1, wild()]))])
+  end
+
+  defp prefix([h | t]), do: pick([[h | wild()], [prefix(h) | t], [h | prefix(t)], [wild() | t]])
+  defp prefix(_), do: wild()
+
+  defp wild(), do: pick([:_, var()])
+
+  # 1 and 1.0 are one key in an ordered_set but not the same pattern.
+  defp flip_numbers(i) when is_integer(i) and abs(i) < 1000, do: i * 1.0
+  defp flip_numbers(f) when is_float(f) and f == trunc(f) and f != 0, do: trunc(f)
+  defp flip_numbers(t) when is_tuple(t), do: t |> Tuple.to_list() |> Enum.map(&flip_numbers/1) |> List.to_tuple()
+  defp flip_numbers([h | t]), do: [flip_numbers(h) | flip_numbers(t)]
+  defp flip_numbers(x), do: x
 
   # A pattern that the value v (an object, mostly) matches, or nearly.
   defp like(v, depth) do
@@ -262,7 +326,7 @@ defmodule HeirloomTest.MsGen do
     case :rand.uniform(200) do
       1 -> pick([{}, :x, [:x], [{:_, [], []}], [{:_, :x, [1]}], [{:_, [], [1]} | :t], [{:_, []}]])
       2 -> [{head(objs), [], [:"$9"]}]
-      _ -> for(_ <- 1..:rand.uniform(2), do: clause(objs))
+      _ -> for(_ <- 1..pick([1, 1, 2, 2, 3]), do: clause(objs))
     end
   end
 
