@@ -48,6 +48,8 @@ const char *hl_err_reason(int err)
         return "type_mismatch";
     case HL_EKEYPOS:
         return "keypos_mismatch";
+    case HL_ETABTYPE:
+        return "table_type";
     default:
         return "internal";
     }

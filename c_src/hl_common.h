@@ -35,7 +35,8 @@ typedef enum {
     HL_EFORGED = -15,      /* a call's From is not the sender the distribution proved */
     HL_EHANDLE = -16,      /* NIF: a store handle from an unloaded instance of the library */
     HL_ETYPE = -17,        /* new/2 taking over a held table of another type */
-    HL_EKEYPOS = -18       /* new/2 taking over a held table with another keypos */
+    HL_EKEYPOS = -18,      /* new/2 taking over a held table with another keypos */
+    HL_ETABTYPE = -19 /* an operation ETS refuses on this table type (select_replace on a bag) */
 } hl_err;
 
 /* The reason atom (as a C string) for an error code: "badarg", "no_table",

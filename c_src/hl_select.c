@@ -247,7 +247,7 @@ int hl_select_chunk(hl_store *s, hl_bytes tab, hl_bytes caller, hl_bytes spec,
     int rc = hl_store_get_meta(s, tab, &m);
     c.keypos = m.keypos;
     if (!rc && o->op == HL_SELECT_REPLACE && m.type == HL_BAG)
-        rc = HL_EBADARG; /* ETS refuses bags first of all (cause table_type) */
+        rc = HL_ETABTYPE; /* ETS refuses bags first of all */
     if (!rc)
         rc = hl_ms_compile(spec.data, spec.len, &c.ms);
     if (!rc && o->op == HL_SELECT_REPLACE)

@@ -41,9 +41,10 @@ typedef struct {
 /*
  * One chunk on table tab for caller (canonical pid: the access rules, and
  * self() in the spec). spec is the match specification in canonical object
- * form. Returns HL_OK with {Acc, Next} appended to out, or HL_EBADARG (the
- * spec is refused; select_replace: on a bag, as ETS, or a body changed an
- * object's key or gave no object, and nothing of this chunk is written),
+ * form. Returns HL_OK with {Acc, Next} appended to out, HL_ETABTYPE
+ * (select_replace on a bag, refused first as ETS does), or HL_EBADARG (the
+ * spec is refused; select_replace: a body changed an object's key or gave
+ * no object, and nothing of this chunk is written),
  * HL_EUNSUPPORTED (hl_ms.h's bignum bound), or the store's errors;
  * out->len is then restored.
  */

@@ -455,6 +455,8 @@ explain(F, _, no_table) ->
 explain(F, _, access) ->
     table_error(F, "the table's access mode does not allow this process to do that");
 explain(F, _, not_owner) -> table_error(F, "only the owner of the table may do that");
+explain(F, _, table_type) ->
+    table_error(F, "the table identifier refers to a table of a type not supported by this operation");
 explain(_, _, full) ->
     #{general => "the store is full: its filesystem has no room left, "
                  "or the C node's --map-size is reached"};

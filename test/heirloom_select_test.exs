@@ -427,6 +427,21 @@ defmodule Heirloom.SelectTest do
     end
   end
 
+  test "select_replace on a bag: badarg with ETS's cause, whatever the spec", %{node: node} do
+    for path <- [:nif, :cnode] do
+      use_path(path, node)
+      {e, h} = fresh(:"rbag_#{path}_#{System.unique_integer([:positive])}", [{1, 2, 3}], :bag)
+
+      for spec <- [[{{:"$1", :_, :_}, [], [:"$_"]}], [{{:nomatch}, [], [:"$_"]}]] do
+        assert {:badarg, :table_type} = run(fn -> :ets.select_replace(e, spec) end)
+        assert {:badarg, :table_type} = run(fn -> Heirloom.select_replace(h, spec) end), "#{path}"
+      end
+
+      e2 = assert_raise ArgumentError, fn -> Heirloom.select_replace(h, [{:_, [], [:"$_"]}]) end
+      assert Exception.message(e2) =~ "of a type not supported by this operation"
+    end
+  end
+
   test "private tables: only the owner selects", %{node: node} do
     for path <- [:nif, :cnode] do
       use_path(path, node)
