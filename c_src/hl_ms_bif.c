@@ -240,7 +240,9 @@ int hl_ms_bif(hl_ms *ms, uint32_t f, const hl_bytes *a, uint32_t n, hl_bytes *ou
     switch (f) {
     case F_IS_RECORD:
         x = hl_ms_num_of(a[2]);
-        if (hl_term_kind_of(a[1].data[0]) != HL_KIND_ATOM || x.k != N_INT)
+        /* erts wants a small integer (60 bits on a 64-bit VM) as the size */
+        if (hl_term_kind_of(a[1].data[0]) != HL_KIND_ATOM || x.k != N_INT ||
+            x.i < -((int64_t)1 << 59) || x.i >= ((int64_t)1 << 59))
             return HL_MS_RAISE;
         if (hl_term_tuple_arity(a[0].data, a[0].len, &arity) || (int64_t)arity != x.i || !arity ||
             hl_term_tuple_element(a[0].data, a[0].len, 1, &h))
