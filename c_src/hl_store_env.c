@@ -281,14 +281,22 @@ static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
     /* Free reader slots left by processes that crashed mid-read. */
     if ((*what = "reader_check", rc = mdb_reader_check(s->env, &dead)))
         return rc;
-    if ((*what = "txn_begin", rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
-        return rc == MDB_MAP_FULL ? ENOSPC : rc;
-    if ((*what = "open meta db", rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta))) {
-        mdb_txn_abort(txn);
-        return rc == MDB_MAP_FULL ? ENOSPC : rc;
+    /* A writer like any other: the write lock first (hl_store_wlock.c). */
+    if ((*what = "open write lock", rc = hl_store_wlock_open(s)))
+        return rc;
+    if ((*what = "write lock", rc = hl_store_wlock(s, 1)))
+        return rc;
+    *what = "txn_begin";
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
+        *what = "open meta db";
+        if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta))) {
+            mdb_txn_abort(txn);
+        } else {
+            *what = "commit";
+            rc = mdb_txn_commit(txn);
+        }
     }
-    *what = "commit";
-    rc = mdb_txn_commit(txn);
+    hl_store_wunlock(s);
     return rc == MDB_MAP_FULL ? ENOSPC : rc;
 }
 
@@ -318,6 +326,7 @@ static int init_locks(hl_store *s)
         pthread_rwlock_destroy(&s->use);
         return -1;
     }
+
     s->mt = 1;
     return 0;
 }
@@ -329,9 +338,11 @@ int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t e
     int mrc = ENOMEM;
     *out = NULL;
     hl_store *s = calloc(1, sizeof *s);
+    if (s)
+        s->fd = s->wfd = -1; /* before any goto fail: it closes them */
     if (!s || !(s->dir = strdup(opts->dir)))
         goto fail;
-    s->fd = -1;
+    s->sync = opts->sync;
     s->log = opts->log;
     s->log_ctx = opts->log_ctx;
     if ((mrc = private_dir(s->dir, &what)) != 0) {
@@ -357,6 +368,8 @@ fail:
     if (s && s->fd >= 0)
         close(s->fd); /* also drops the file lock if a step failed under it */
     if (s)
+        hl_store_wlock_close(s);
+    if (s)
         free(s->dir);
     free(s);
     return rc;
@@ -372,6 +385,7 @@ void hl_store_close(hl_store *s)
     hl_store_dbis_free(&s->dbis);
     if (s->fd >= 0)
         close(s->fd);
+    hl_store_wlock_close(s);
     if (s->mt) {
         pthread_mutex_destroy(&s->pool_lock);
         pthread_mutex_destroy(&s->cache_lock);

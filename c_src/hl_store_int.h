@@ -65,9 +65,12 @@ struct hl_store {
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;
     int mt;
-    int fd;        /* our own descriptor of data.mdb: flock and fallocate */
-    size_t cap;    /* this store grows the file no further (opts->map_size) */
-    size_t mapped; /* LMDB's map size = the bytes of data.mdb reserved */
+    int sync;                       /* commits fsync: never on a scheduler that must not wait */
+    int fd;                         /* our own descriptor of data.mdb: flock and fallocate */
+    int wfd;                        /* write.lock, which holds the store's write lock */
+    struct hl_store_wshared *wlock; /* ... mapped (hl_store_wlock.c) */
+    size_t cap;                     /* this store grows the file no further (opts->map_size) */
+    size_t mapped;                  /* LMDB's map size = the bytes of data.mdb reserved */
     /* Bumped (under `open`) whenever a handle is published or closed: a
      * transaction that began before may not open one (see dbi_open_locked). */
     unsigned long epoch;
@@ -94,6 +97,7 @@ typedef struct {
     int held;            /* holds the store's open lock (opened, or escalated begin) */
     int escalated;       /* held `open` from before txn began: no handle is newer */
     int dropped;         /* mdb_drop(.., 1) closed `dbi` */
+    int wlocked;         /* holds the store's write lock (writes, from before txn) */
     int retry;           /* RETRY_* the whole operation asks for (hl_store_again) */
     unsigned long epoch; /* the store's epoch before txn began */
     uint64_t dbid;
@@ -155,6 +159,31 @@ int hl_store_reserve(hl_store *s, int why);
 /* Is the used part of the map within a margin of its end? (A hint, read
  * without a transaction: a write grows the reservation first.) */
 int hl_store_near_full(hl_store *s);
+
+/* --- the write lock (hl_store_wlock.c) ---------------------------------
+ * Every writer of the store, in every process, takes it before
+ * mdb_txn_begin(write) and keeps it until the transaction ends: so a writer
+ * holding it never waits inside LMDB for another writer, and one that may
+ * not wait can find out first, with a try. A robust process-shared mutex in
+ * write.lock, in the store's directory: a holder that dies (kill -9) leaves
+ * it to the next taker, as LMDB's own writer lock does. */
+
+/* Open (create, 0600) and map write.lock in s->dir, making its mutex if the
+ * file is new: 0 or an errno. */
+int hl_store_wlock_open(hl_store *s);
+/* Unmap and close (safe on a store whose open failed half-way). */
+void hl_store_wlock_close(hl_store *s);
+/* Take the write lock: wait, or (wait 0) only try. HL_OK, HL_EWOULDBLOCK
+ * (held by another thread or process; nothing taken), or a positive errno
+ * for the caller to log (this file is below hl_store_log's). */
+int hl_store_wlock(hl_store *s, int wait);
+void hl_store_wunlock(hl_store *s);
+/* With hl_store_no_wait set, a write's row work is bounded: each row read
+ * inside a write (found by key, or one of a bag key's rows) is charged here,
+ * and past HL_STORE_NO_WAIT_BYTES bytes or HL_STORE_NO_WAIT_ROWS rows the
+ * operation answers HL_EWOULDBLOCK (the caller aborts; nothing is written).
+ * HL_OK otherwise, and always without no_wait or in a read. */
+int hl_store_op_charge(hl_store_op *op, size_t bytes);
 
 /* --- rows by type (hl_store_meta.c, hl_store_rows.c, hl_store_bag.c,
  * hl_store_ordered.c) --- */

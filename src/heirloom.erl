@@ -336,9 +336,9 @@ fast(F, Args, Request, Nif, NifArgs) ->
         cnode -> raise_on_error(F, Args, call(Request))
     end.
 
-%% A read answers `dirty' when it must not run on a normal scheduler (a large
-%% object, a busy lock): its `_dirty' twin runs on a dirty one. Writes always
-%% run on dirty schedulers and never answer `dirty'.
+%% A read or a row write answers `dirty' when it must not run on a normal
+%% scheduler (a large object, a busy lock; a write then wrote nothing): its
+%% `_dirty' twin runs on a dirty one.
 nif_call(F, Env, Args) ->
     case apply(heirloom_nif, F, [Env | Args]) of
         dirty -> apply(heirloom_nif, dirty_twin(F), [Env | Args]);
@@ -349,7 +349,14 @@ dirty_twin(lookup) -> lookup_dirty;
 dirty_twin(member) -> member_dirty;
 dirty_twin(size) -> size_dirty;
 dirty_twin(step) -> step_dirty;
-dirty_twin(lookup_element) -> lookup_element_dirty.
+dirty_twin(lookup_element) -> lookup_element_dirty;
+dirty_twin(insert) -> insert_dirty;
+dirty_twin(insert_new) -> insert_new_dirty;
+dirty_twin(delete) -> delete_dirty;
+dirty_twin(update_counter) -> update_counter_dirty;
+dirty_twin(update_element) -> update_element_dirty;
+dirty_twin(take) -> take_dirty;
+dirty_twin(delete_object) -> delete_object_dirty.
 
 %% heirloom_nif was deleted and loaded again: the cached handle belongs to
 %% the old library's resource type. Decide the path (and open) anew.
