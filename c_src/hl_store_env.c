@@ -248,12 +248,18 @@ static int open_file(hl_store *s, const hl_store_opts *o, struct stat *st, const
     return 0;
 }
 
-/* MDB_WRITEMAP makes commits several times faster on tmpfs (no pwrite per
- * dirty page); the reservation keeps it from faulting on a full filesystem.
- * It is used only by a single-threaded, non-syncing store (the C node). */
+/* MDB_WRITEMAP makes commits several times faster on tmpfs (no malloc and
+ * pwrite per dirty page, no pwrite of the meta page); the reservation keeps
+ * it from faulting on a full filesystem. Every store that does not fsync
+ * uses it, the C node's and the NIF's alike. LMDB allows processes with and
+ * without it on one environment (a --sync commit C node and the NIF):
+ * writers without it pwrite through the same page cache the map shows, the
+ * flag is not recorded in the files, and the one thing it changes for
+ * others, the ftruncate of data.mdb to the map when mapping, is why no
+ * process ever maps less than the file (see the top of this file). */
 static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
 {
-    int writemap = !o->sync && !o->multi_thread;
+    int writemap = !o->sync;
     unsigned flags =
         MDB_NOTLS | (o->sync ? 0 : MDB_NOSYNC | MDB_NOMETASYNC) | (writemap ? MDB_WRITEMAP : 0);
     struct stat st;
