@@ -45,7 +45,8 @@
  * Limits: the number of tables is not limited, but one process keeps at most
  * HL_STORE_MAX_HANDLES handles open; a process that uses more tables than
  * that in turn recycles them all (correct, slower). Every LMDB transaction
- * costs time linear in the handles open, another reason not to raise it.
+ * costs time linear in the handles open, and every write transaction time
+ * linear in the limit itself, reasons not to raise it.
  */
 #include "hl_store_int.h"
 

@@ -131,8 +131,11 @@ void hl_store_log(hl_store *s, const char *what, int rc);
 
 /* Internal retry reasons, > 0, never returned past the store. */
 enum { RETRY_STALE = 1, RETRY_FULL = 2, RETRY_MAP = 3, RETRY_READERS = 4, RETRY_GROW = 5 };
-/* One process keeps at most this many LMDB handles open. */
-#define HL_STORE_MAX_HANDLES 4096
+/* One process keeps at most this many LMDB handles open. LMDB's maxdbs,
+ * and every write transaction begins by copying a word per slot (16 KB at
+ * 4096 slots, a tenth of a small NIF insert), so not more than a process
+ * is likely to use. */
+#define HL_STORE_MAX_HANDLES 1024
 
 /* Repairs that need no transaction of this process to be running (why is a
  * RETRY_* reason). HL_OK; HL_EWOULDBLOCK (nothing done); for RETRY_GROW,

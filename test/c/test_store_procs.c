@@ -175,8 +175,8 @@ static void test_store_reader_slots_of_the_dead(void **state)
     close(down[1]);
 }
 
-/* More tables than LMDB handle slots (4096 per process): creating and using
- * them recycles handles instead of failing. */
+/* More tables than LMDB handle slots (HL_STORE_MAX_HANDLES per process):
+ * creating and using them recycles handles instead of failing. */
 static void test_store_many_tables(void **state)
 {
     fixture *f = *state;
