@@ -340,10 +340,21 @@ fast(F, Args, Request, Nif, NifArgs) ->
 %% scheduler (a large object, a busy lock; a write then wrote nothing): its
 %% `_dirty' twin runs on a dirty one.
 nif_call(F, Env, Args) ->
-    case apply(heirloom_nif, F, [Env | Args]) of
-        dirty -> apply(heirloom_nif, dirty_twin(F), [Env | Args]);
+    case nif(F, Env, Args) of
+        dirty -> nif(dirty_twin(F), Env, Args);
         Reply -> Reply
     end.
+
+%% The calls a program makes most by name: a remote call to a known function
+%% is cheaper than apply/3, which looks the function up on every call.
+nif(lookup, Env, [Tab, Key]) -> heirloom_nif:lookup(Env, Tab, Key);
+nif(lookup_dirty, Env, [Tab, Key]) -> heirloom_nif:lookup_dirty(Env, Tab, Key);
+nif(member, Env, [Tab, Key]) -> heirloom_nif:member(Env, Tab, Key);
+nif(insert, Env, [Tab, Objects]) -> heirloom_nif:insert(Env, Tab, Objects);
+nif(insert_dirty, Env, [Tab, Objects]) -> heirloom_nif:insert_dirty(Env, Tab, Objects);
+nif(insert_new, Env, [Tab, Objects]) -> heirloom_nif:insert_new(Env, Tab, Objects);
+nif(delete, Env, [Tab, Key]) -> heirloom_nif:delete(Env, Tab, Key);
+nif(F, Env, Args) -> apply(heirloom_nif, F, [Env | Args]).
 
 dirty_twin(lookup) -> lookup_dirty;
 dirty_twin(member) -> member_dirty;
