@@ -208,11 +208,61 @@ int hl_store_repair(hl_store *s, int why)
     return why == RETRY_GROW && rc != HL_OK ? HL_EFULL : HL_OK;
 }
 
+/*
+ * The last table's meta this thread read, for reads of the same table: a
+ * lookup otherwise spends a search of LMDB's main database and one of the
+ * meta database (and a decode) before its row. Valid for a read whose
+ * snapshot has the same meta generation as the one it was read in
+ * (op->meta_gen, checked around the snapshot's begin in op_try; the
+ * generation protocol is in hl_store_wlock.c), so a change committed by any
+ * process (a give_away, a drop, a rename) is seen exactly when the snapshot
+ * has it. Per thread: no lock, and the views it hands out live until this
+ * thread's next operation. Names and values too long for it are not cached.
+ */
+typedef struct {
+    uint64_t serial; /* the store's; 0: empty */
+    uint64_t gen;
+    size_t name_len, val_len;
+    unsigned char name[264];
+    unsigned char val[512];
+    hl_meta meta; /* views into val */
+} meta_cache;
+static _Thread_local meta_cache cached;
+
+static int meta_cached(hl_store_op *op, hl_bytes name)
+{
+    return cached.serial == op->s->serial && cached.gen == op->meta_gen &&
+           cached.name_len == name.len && memcmp(cached.name, name.data, name.len) == 0;
+}
+
+static void meta_keep(hl_store_op *op, hl_bytes name)
+{
+    hl_bytes long_name;
+    cached.serial = 0;
+    if (op->meta_val.mv_size > sizeof cached.val || name.len > sizeof cached.name)
+        return;
+    memcpy(cached.val, op->meta_val.mv_data, op->meta_val.mv_size);
+    memcpy(cached.name, name.data, name.len);
+    if (hl_store_meta_decode(cached.val, op->meta_val.mv_size, &cached.meta, &long_name) == HL_OK) {
+        cached.name_len = name.len;
+        cached.val_len = op->meta_val.mv_size;
+        cached.gen = op->meta_gen;
+        cached.serial = op->s->serial;
+    }
+}
+
 /* Read the meta of `name` in op->txn. HL_ENOTABLE when absent. */
 int hl_store_op_meta(hl_store_op *op, hl_bytes name)
 {
     unsigned char tmp[HL_STORE_HASHED_KEY];
     MDB_val k;
+    int cacheable = op->mode == HL_OP_READ && !(op->meta_gen & 1);
+    if (cacheable && meta_cached(op, name)) {
+        op->meta = cached.meta;
+        op->meta_val = (MDB_val){cached.val_len, cached.val};
+        op->long_name = (hl_bytes){NULL, 0};
+        return HL_OK;
+    }
     int hashed = hl_store_key_of(name, tmp, &k);
     int rc = mdb_get(op->txn, op->s->meta, &k, &op->meta_val);
     if (rc == MDB_NOTFOUND)
@@ -228,6 +278,8 @@ int hl_store_op_meta(hl_store_op *op, hl_bytes name)
     }
     if (hashed && !hl_bytes_eq(op->long_name, name))
         return HL_ECOLLISION;
+    if (cacheable && !hashed)
+        meta_keep(op, name);
     return HL_OK;
 }
 
@@ -388,6 +440,7 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs, int hold)
         return rc;
     op->held = op->escalated = hold && op->s->mt;
     op->epoch = __atomic_load_n(&op->s->epoch, __ATOMIC_ACQUIRE);
+    uint64_t gen = op->mode == HL_OP_READ ? hl_store_meta_gen(op->s) : 1;
     if (op->mode != HL_OP_READ) {
         /* Before LMDB's writer lock, which cannot be tried (hl_store_wlock.c). */
         if ((rc = hl_store_wlock(op->s, !no_wait)) > 0) {
@@ -406,6 +459,11 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs, int hold)
             return RETRY_MAP;
         return rc == MDB_READERS_FULL ? RETRY_READERS : hl_store_mdb_err(op->s, rc, "begin");
     }
+    /* The same even generation before and after the snapshot began: the
+     * snapshot has every meta change up to it and none after (odd: not
+     * known, no cache). */
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    op->meta_gen = op->mode == HL_OP_READ && hl_store_meta_gen(op->s) == gen ? gen : 1;
     if (needs & HL_OPF_META)
         rc = hl_store_op_meta(op, name);
     if (!rc && (needs & HL_OPF_DBI))
@@ -479,7 +537,11 @@ static void op_end_txn(hl_store_op *op, int *rc)
     } else if (op->txn && op->dirty && *rc != HL_OK) {
         mdb_txn_abort(op->txn);
     } else if (op->txn) {
+        if (op->meta_changed)
+            hl_store_meta_changing(s);
         int cr = mdb_txn_commit(op->txn);
+        if (op->meta_changed)
+            hl_store_meta_changed(s);
         committed = cr == 0;
         if (cr && *rc == HL_OK)
             *rc = hl_store_op_err(op, cr, "commit");

@@ -344,8 +344,11 @@ int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t e
     int mrc = ENOMEM;
     *out = NULL;
     hl_store *s = calloc(1, sizeof *s);
-    if (s)
+    static uint64_t serials;
+    if (s) {
         s->fd = s->wfd = -1; /* before any goto fail: it closes them */
+        s->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
+    }
     if (!s || !(s->dir = strdup(opts->dir)))
         goto fail;
     s->sync = opts->sync;

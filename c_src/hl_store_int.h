@@ -69,6 +69,7 @@ struct hl_store {
     int fd;                         /* our own descriptor of data.mdb: flock and fallocate */
     int wfd;                        /* write.lock, which holds the store's write lock */
     struct hl_store_wshared *wlock; /* ... mapped (hl_store_wlock.c) */
+    uint64_t serial;                /* unique per open store in this process */
     size_t cap;                     /* this store grows the file no further (opts->map_size) */
     size_t mapped;                  /* LMDB's map size = the bytes of data.mdb reserved */
     /* Bumped (under `open`) whenever a handle is published or closed: a
@@ -98,6 +99,9 @@ typedef struct {
     int escalated;       /* held `open` from before txn began: no handle is newer */
     int dropped;         /* mdb_drop(.., 1) closed `dbi` */
     int wlocked;         /* holds the store's write lock (writes, from before txn) */
+    int meta_changed;    /* wrote a table's meta (hl_store_tables.c): see meta_gen */
+    uint64_t meta_gen;   /* reads: the store's meta generation their snapshot has,
+                          * or 1 (odd: unknown, no cache) */
     int retry;           /* RETRY_* the whole operation asks for (hl_store_again) */
     unsigned long epoch; /* the store's epoch before txn began */
     uint64_t dbid;
@@ -176,6 +180,15 @@ int hl_store_near_full(hl_store *s);
 int hl_store_wlock_open(hl_store *s);
 /* Unmap and close (safe on a store whose open failed half-way). */
 void hl_store_wlock_close(hl_store *s);
+/* The meta generation, also kept in write.lock, for the read-side cache of
+ * tables' meta (hl_store.c): every committed change of a table's meta, in
+ * any process, moves it on. A writer calls hl_store_meta_changing before
+ * its commit (the generation goes odd: a change may be in flight) and
+ * hl_store_meta_changed after it (even again, and new), both holding the
+ * write lock. hl_store_meta_gen reads it (acquire). */
+uint64_t hl_store_meta_gen(const hl_store *s);
+void hl_store_meta_changing(hl_store *s);
+void hl_store_meta_changed(hl_store *s);
 /* Take the write lock: wait, or (wait 0) only try. HL_OK, HL_EWOULDBLOCK
  * (held by another thread or process; nothing taken), or a positive errno
  * for the caller to log (this file is below hl_store_log's). */

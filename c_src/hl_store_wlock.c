@@ -44,6 +44,7 @@ struct hl_store_wshared {
     uint32_t magic;   /* set, last, once the mutex is made */
     uint32_t version; /* sizeof(pthread_mutex_t) of the maker */
     pthread_mutex_t mutex;
+    uint64_t meta_gen; /* hl_store_meta_gen; zero in a new file */
 };
 
 /* Make the mutex in a new file (the file's flock held). 0 or an errno. */
@@ -126,4 +127,27 @@ int hl_store_wlock(hl_store *s, int wait)
 void hl_store_wunlock(hl_store *s)
 {
     (void)pthread_mutex_unlock(&s->wlock->mutex);
+}
+
+uint64_t hl_store_meta_gen(const hl_store *s)
+{
+    return __atomic_load_n(&s->wlock->meta_gen, __ATOMIC_ACQUIRE);
+}
+
+/* Odd before the commit's stores, which a full fence keeps after it: a
+ * reader whose snapshot has the commit sees the generation moved. An odd
+ * generation left by a writer that died stays odd (| 1) until the next
+ * change ends. */
+void hl_store_meta_changing(hl_store *s)
+{
+    uint64_t g = __atomic_load_n(&s->wlock->meta_gen, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->wlock->meta_gen, g | 1, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Even and new after the commit's stores (release). */
+void hl_store_meta_changed(hl_store *s)
+{
+    uint64_t g = __atomic_load_n(&s->wlock->meta_gen, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->wlock->meta_gen, (g | 1) + 1, __ATOMIC_RELEASE);
 }

@@ -434,6 +434,66 @@ static void test_store_write_lock_holder_killed(void **state)
     assert_int_equal(lookup(f, tab, cnode, k1, o1), 1);
 }
 
+/* In a child (the C node): one meta change of `tab`, by `what`. */
+static int meta_change_side(const char *dir, hl_bytes tab, hl_bytes other, int what)
+{
+    hl_store *s = NULL;
+    hl_store_opts o = {dir, TEST_MAP, 0, 0, NULL, NULL};
+    if (hl_store_open(&o, &s, NULL, 0))
+        return 1;
+    int rc = what == 0   ? hl_store_set_access(s, tab, cnode, HL_PRIVATE)
+             : what == 1 ? hl_store_rename(s, tab, cnode, other)
+                         : hl_store_drop(s, tab, cnode);
+    hl_store_close(s);
+    return rc ? 2 : 0;
+}
+
+static void change_meta_in_child(fixture *f, hl_bytes tab, hl_bytes other, int what)
+{
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(meta_change_side(f->dir, tab, other, what));
+    wait_child(child);
+}
+
+/* A read remembers the last table's meta it read (hl_store.c), so a lookup
+ * skips the meta search; another process's change of that meta (access,
+ * rename, drop) is seen by the very next read, with the rows as they are. */
+static void test_store_meta_cache_sees_other_process(void **state)
+{
+    fixture *f = *state;
+    hl_bytes tab = atom(f, "t"), other = atom(f, "u"), k = integer(f, 1);
+    hl_bytes obj = tuple(f, 2, k, atom(f, "v"));
+    hl_bytes anon = atom(f, "anonymous"), owner = pid(f, 7);
+    int found = 0;
+    hl_store_close(f->s);
+    open_store(f, 0, 1); /* the NIF's settings */
+    create(f, tab, HL_PUBLIC, 1, owner);
+    assert_int_equal(insert1(f, tab, cnode, obj), HL_OK);
+    for (int i = 0; i < 2; i++) /* the second from what it remembered */
+        assert_int_equal(hl_store_member(f->s, tab, anon, k, &found), HL_OK);
+    assert_true(found);
+
+    change_meta_in_child(f, tab, other, 0); /* now private */
+    assert_int_equal(hl_store_member(f->s, tab, anon, k, &found), HL_EACCESS);
+    assert_int_equal(hl_store_member(f->s, tab, owner, k, &found), HL_OK);
+    assert_int_equal(hl_store_member(f->s, tab, owner, k, &found), HL_OK);
+
+    change_meta_in_child(f, tab, other, 1); /* renamed to u */
+    assert_int_equal(hl_store_member(f->s, tab, owner, k, &found), HL_ENOTABLE);
+    assert_int_equal(hl_store_member(f->s, other, owner, k, &found), HL_OK);
+    assert_true(found);
+    assert_int_equal(hl_store_member(f->s, other, owner, k, &found), HL_OK);
+
+    change_meta_in_child(f, other, tab, 2); /* dropped */
+    assert_int_equal(hl_store_member(f->s, other, owner, k, &found), HL_ENOTABLE);
+    create(f, other, HL_PUBLIC, 1, cnode); /* a new table of that name: no rows */
+    assert_int_equal(hl_store_member(f->s, other, anon, k, &found), HL_OK);
+    assert_false(found);
+}
+
 int main(void)
 {
     if (getenv("HL_TEST_FILTER"))
@@ -443,7 +503,7 @@ int main(void)
         T(test_store_map_grown_by_other_process), T(test_store_many_tables),
         T(test_store_reader_slots_of_the_dead),   T(test_store_lmdb_handle_rules),
         T(test_store_stale_handles_swept),        T(test_store_write_lock_tried),
-        T(test_store_write_lock_holder_killed),
+        T(test_store_write_lock_holder_killed),   T(test_store_meta_cache_sees_other_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
