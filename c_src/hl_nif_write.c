@@ -166,19 +166,89 @@ static int objects(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *all, hl_bytes **views
     return rc;
 }
 
+/* Objects, and tuple levels within one, that objects_direct encodes. */
+#define DIRECT_OBJECTS 64
+#define DIRECT_DEPTH 4
+
+/* Append the canonical form of t when it is plain: an int64 integer, an
+ * ASCII atom, a binary, or a tuple of those (up to depth levels). 0 done,
+ * 1 something else (nothing usable appended), or HL_ENOMEM. The encoders
+ * (hl_term_enc.h) write canonical terms, so the bytes are those the
+ * canonicaliser would make from term_to_binary's. */
+static int direct_term(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out, int depth)
+{
+    ErlNifSInt64 i;
+    ErlNifBinary b;
+    const ERL_NIF_TERM *els;
+    int arity, n;
+    char name[256];
+    if (enif_get_int64(env, t, &i))
+        return hl_term_put_int(out, i);
+    if (enif_is_binary(env, t) && enif_inspect_binary(env, t, &b))
+        return hl_term_put_binary(out, b.data, b.size);
+    if (enif_is_atom(env, t)) {
+        if ((n = enif_get_atom(env, t, name, sizeof name, ERL_NIF_LATIN1)) <= 0)
+            return 1;
+        for (int k = 0; k < n - 1; k++)
+            if ((unsigned char)name[k] >= 0x80)
+                return 1; /* Latin-1 here, UTF-8 in the store */
+        return hl_term_put_atom(out, name, (size_t)n - 1);
+    }
+    if (depth == 0 || !enif_get_tuple(env, t, &arity, &els))
+        return 1; /* lists, floats, maps, pids, ...: the canonicaliser */
+    int rc = hl_term_put_tuple_header(out, (size_t)arity);
+    for (int k = 0; k < arity && !rc; k++)
+        rc = direct_term(env, els[k], out, depth - 1);
+    return rc;
+}
+
+/* The objects argument without term_to_binary and the canonicaliser, when
+ * it is a tuple or a proper list of at most DIRECT_OBJECTS non-empty tuples
+ * that direct_term encodes: the views go into views[DIRECT_OBJECTS]. 0
+ * done, 1 not such (all emptied: take the general path), HL_ENOMEM. */
+static int objects_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *all, hl_bytes *views, size_t *n)
+{
+    size_t at[DIRECT_OBJECTS + 1], k = 0;
+    ERL_NIF_TERM obj, rest = t;
+    const ERL_NIF_TERM *els;
+    int arity, one = enif_is_tuple(env, t), rc = 0;
+    while (!rc && (one ? k == 0 : enif_get_list_cell(env, rest, &obj, &rest))) {
+        if (one)
+            obj = t;
+        if (k == DIRECT_OBJECTS || !enif_get_tuple(env, obj, &arity, &els) || arity == 0)
+            rc = 1;
+        at[k++] = all->len;
+        if (!rc)
+            rc = direct_term(env, obj, all, DIRECT_DEPTH);
+    }
+    if (!rc && (k == 0 || (!one && !enif_is_empty_list(env, rest))))
+        rc = 1; /* [] or an improper list: the general path answers */
+    if (rc) {
+        all->len = 0;
+        return rc;
+    }
+    at[k] = all->len;
+    for (size_t j = 0; j < k; j++)
+        views[j] = (hl_bytes){all->data + at[j], at[j + 1] - at[j]};
+    *n = k;
+    return HL_OK;
+}
+
 /* insert(Env, Tab, Objects) and insert_new. */
 static ERL_NIF_TERM insert_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int only_new, int dirty)
 {
     call_args a;
     hl_buf all = {0};
-    hl_bytes *views = NULL;
+    hl_bytes direct[DIRECT_OBJECTS], *views = direct;
     size_t n = 0;
     int inserted = 0;
     if (!dirty && !small_args(env, argv, 2, 3))
         return H->atom("dirty");
     int rc = H->prologue(env, argv, 0, &a);
-    if (!rc)
+    if (!rc && (rc = objects_direct(env, argv[2], &all, direct, &n)) == 1) {
+        views = NULL;
         rc = objects(env, argv[2], &all, &views, &n);
+    }
     store_begin(dirty);
     if (!rc)
         do
@@ -187,7 +257,8 @@ static ERL_NIF_TERM insert_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int on
         while (H->redo_as_caller(env, &a, &rc));
     H->epilogue(&a);
     hl_buf_free(&all);
-    free(views);
+    if (views != direct)
+        free(views);
     return finish(env, rc, only_new && !inserted ? H->atom("false") : H->atom("true"));
 }
 

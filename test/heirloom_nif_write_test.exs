@@ -8,6 +8,8 @@ defmodule Heirloom.NifWriteTest do
   # with every row of both writes there, seen from both paths.
   use ExUnit.Case, async: false
 
+  import Bitwise
+
   alias HeirloomTest.CNode
 
   setup do
@@ -58,6 +60,30 @@ defmodule Heirloom.NifWriteTest do
       assert :heirloom.call(node, {:lookup, t, 1}) == [{1, :z}]
       assert Enum.sort(Heirloom.tab2list(t)) == [{1, :z}]
     end
+  end
+
+  # Small objects of integers, ASCII atoms, binaries and tuples are encoded
+  # by the NIF itself (hl_nif_write.c, objects_direct), the rest by the
+  # canonicaliser: the same key must be the same key either way.
+  test "objects the NIF encodes itself have the canonicaliser's keys", %{node: node, dir: dir} do
+    env = env!(dir)
+    t = new_table(node, [:public])
+    <<_, sub::binary-size(3), _::binary>> = <<9, 8, 7, 6, 5>>
+
+    keys =
+      [0, 1, 255, 256, -1, -256, 2_147_483_647, -2_147_483_648, 2_147_483_648, 1 <<< 40] ++
+        [-(1 <<< 63), (1 <<< 63) - 1, :a, :Ab_c9, :"", <<>>, <<1, 2, 3>>, sub] ++
+        [{1, :a, "x"}, {{1}, {2, {3, {4}}}}, {}]
+
+    for k <- keys do
+      assert :heirloom.call(node, {:insert, t, {k, :cnode}}) == true
+      assert normal(:insert_new, [env, t, {k, :nif}]) == false
+      assert normal(:lookup, [env, t, k]) == [{k, :cnode}]
+      assert normal(:insert, [env, t, [{k, :nif}]]) == true
+      assert :heirloom.call(node, {:lookup, t, k}) == [{k, :nif}]
+    end
+
+    assert :heirloom.call(node, {:info, t, :size}) == length(keys)
   end
 
   test "a protected table: its owner writes on a normal scheduler, others are refused",
