@@ -208,61 +208,14 @@ int hl_store_repair(hl_store *s, int why)
     return why == RETRY_GROW && rc != HL_OK ? HL_EFULL : HL_OK;
 }
 
-/*
- * The last table's meta this thread read, for reads of the same table: a
- * lookup otherwise spends a search of LMDB's main database and one of the
- * meta database (and a decode) before its row. Valid for a read whose
- * snapshot has the same meta generation as the one it was read in
- * (op->meta_gen, checked around the snapshot's begin in op_try; the
- * generation protocol is in hl_store_wlock.c), so a change committed by any
- * process (a give_away, a drop, a rename) is seen exactly when the snapshot
- * has it. Per thread: no lock, and the views it hands out live until this
- * thread's next operation. Names and values too long for it are not cached.
- */
-typedef struct {
-    uint64_t serial; /* the store's; 0: empty */
-    uint64_t gen;
-    size_t name_len, val_len;
-    unsigned char name[264];
-    unsigned char val[512];
-    hl_meta meta; /* views into val */
-} meta_cache;
-static _Thread_local meta_cache cached;
-
-static int meta_cached(hl_store_op *op, hl_bytes name)
-{
-    return cached.serial == op->s->serial && cached.gen == op->meta_gen &&
-           cached.name_len == name.len && memcmp(cached.name, name.data, name.len) == 0;
-}
-
-static void meta_keep(hl_store_op *op, hl_bytes name)
-{
-    hl_bytes long_name;
-    cached.serial = 0;
-    if (op->meta_val.mv_size > sizeof cached.val || name.len > sizeof cached.name)
-        return;
-    memcpy(cached.val, op->meta_val.mv_data, op->meta_val.mv_size);
-    memcpy(cached.name, name.data, name.len);
-    if (hl_store_meta_decode(cached.val, op->meta_val.mv_size, &cached.meta, &long_name) == HL_OK) {
-        cached.name_len = name.len;
-        cached.val_len = op->meta_val.mv_size;
-        cached.gen = op->meta_gen;
-        cached.serial = op->s->serial;
-    }
-}
-
 /* Read the meta of `name` in op->txn. HL_ENOTABLE when absent. */
 int hl_store_op_meta(hl_store_op *op, hl_bytes name)
 {
     unsigned char tmp[HL_STORE_HASHED_KEY];
     MDB_val k;
     int cacheable = op->mode == HL_OP_READ && !(op->meta_gen & 1);
-    if (cacheable && meta_cached(op, name)) {
-        op->meta = cached.meta;
-        op->meta_val = (MDB_val){cached.val_len, cached.val};
-        op->long_name = (hl_bytes){NULL, 0};
+    if (cacheable && hl_store_mcache_get(op, name))
         return HL_OK;
-    }
     int hashed = hl_store_key_of(name, tmp, &k);
     int rc = mdb_get(op->txn, op->s->meta, &k, &op->meta_val);
     if (rc == MDB_NOTFOUND)
@@ -279,7 +232,7 @@ int hl_store_op_meta(hl_store_op *op, hl_bytes name)
     if (hashed && !hl_bytes_eq(op->long_name, name))
         return HL_ECOLLISION;
     if (cacheable && !hashed)
-        meta_keep(op, name);
+        hl_store_mcache_put(op, name);
     return HL_OK;
 }
 

@@ -1,6 +1,7 @@
 /*
  * hl_store_int.h: internals shared by the store's files (hl_store.c,
- * hl_store_env.c, hl_store_tables.c, hl_store_rows.c, hl_store_meta.c), and
+ * hl_store_env.c, hl_store_wlock.c, hl_store_mcache.c, hl_store_tables.c,
+ * hl_store_rows.c, hl_store_meta.c), and
  * exposed to test/c/test_store.c. Not part of the store's contract.
  *
  * hl_store_meta.c holds the pure pieces of the store: the versioned binary
@@ -189,6 +190,15 @@ void hl_store_wlock_close(hl_store *s);
 uint64_t hl_store_meta_gen(const hl_store *s);
 void hl_store_meta_changing(hl_store *s);
 void hl_store_meta_changed(hl_store *s);
+
+/* --- the read-side meta cache (hl_store_mcache.c) -----------------------
+ * For reads whose op->meta_gen is even (known). get: 1 when this thread
+ * remembers name's meta for op's store and generation (op->meta, meta_val
+ * and long_name are set; views valid until the thread's next operation),
+ * else 0. put: remember op's meta of name (a non-hashed name), just read
+ * from the snapshot. */
+int hl_store_mcache_get(hl_store_op *op, hl_bytes name);
+void hl_store_mcache_put(hl_store_op *op, hl_bytes name);
 /* Take the write lock: wait, or (wait 0) only try. HL_OK, HL_EWOULDBLOCK
  * (held by another thread or process; nothing taken), or a positive errno
  * for the caller to log (this file is below hl_store_log's). */
