@@ -166,7 +166,8 @@ static int objects(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *all, hl_bytes **views
     return rc;
 }
 
-/* Objects, and tuple levels within one, that objects_direct encodes. */
+/* Objects objects_direct keeps the views of on the stack; tuple levels
+ * within one it encodes. */
 #define DIRECT_OBJECTS 64
 #define DIRECT_DEPTH 4
 
@@ -203,34 +204,45 @@ static int direct_term(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out, int depth)
 }
 
 /* The objects argument without term_to_binary and the canonicaliser, when
- * it is a tuple or a proper list of at most DIRECT_OBJECTS non-empty tuples
- * that direct_term encodes: the views go into views[DIRECT_OBJECTS]. 0
- * done, 1 not such (all emptied: take the general path), HL_ENOMEM. */
-static int objects_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *all, hl_bytes *views, size_t *n)
+ * it is a tuple or a proper non-empty list of non-empty tuples that
+ * direct_term encodes: *views is `local` (room for DIRECT_OBJECTS) or, for
+ * more objects, a malloc'ed array the caller frees. 0 done, 1 not such
+ * (all emptied: take the general path, which also answers the errors),
+ * HL_ENOMEM. */
+static int objects_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *all, hl_bytes *local,
+                          hl_bytes **views, size_t *n)
 {
-    size_t at[DIRECT_OBJECTS + 1], k = 0;
-    ERL_NIF_TERM obj, rest = t;
+    unsigned len = 1;
+    int one = enif_is_tuple(env, t), rc = 0, arity;
+    if (!one && (!enif_get_list_length(env, t, &len) || len == 0))
+        return 1;
+    hl_bytes *v = len <= DIRECT_OBJECTS ? local : malloc(len * sizeof *v);
+    if (!v)
+        return HL_ENOMEM;
+    ERL_NIF_TERM obj = t, rest = t;
     const ERL_NIF_TERM *els;
-    int arity, one = enif_is_tuple(env, t), rc = 0;
-    while (!rc && (one ? k == 0 : enif_get_list_cell(env, rest, &obj, &rest))) {
-        if (one)
-            obj = t;
-        if (k == DIRECT_OBJECTS || !enif_get_tuple(env, obj, &arity, &els) || arity == 0)
-            rc = 1;
-        at[k++] = all->len;
-        if (!rc)
-            rc = direct_term(env, obj, all, DIRECT_DEPTH);
+    /* Each view's len holds its object's offset in all until all is done
+     * (all moves as it grows). */
+    for (unsigned k = 0; k < len && !rc; k++) {
+        if (!one)
+            (void)enif_get_list_cell(env, rest, &obj, &rest);
+        v[k] = (hl_bytes){NULL, all->len};
+        rc = enif_get_tuple(env, obj, &arity, &els) && arity > 0
+                 ? direct_term(env, obj, all, DIRECT_DEPTH)
+                 : 1;
     }
-    if (!rc && (k == 0 || (!one && !enif_is_empty_list(env, rest))))
-        rc = 1; /* [] or an improper list: the general path answers */
     if (rc) {
+        if (v != local)
+            free(v);
         all->len = 0;
         return rc;
     }
-    at[k] = all->len;
-    for (size_t j = 0; j < k; j++)
-        views[j] = (hl_bytes){all->data + at[j], at[j + 1] - at[j]};
-    *n = k;
+    for (unsigned k = 0; k < len; k++) {
+        size_t start = v[k].len, end = k + 1 < len ? v[k + 1].len : all->len;
+        v[k] = (hl_bytes){all->data + start, end - start};
+    }
+    *views = v;
+    *n = len;
     return HL_OK;
 }
 
@@ -239,16 +251,14 @@ static ERL_NIF_TERM insert_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int on
 {
     call_args a;
     hl_buf all = {0};
-    hl_bytes direct[DIRECT_OBJECTS], *views = direct;
+    hl_bytes direct[DIRECT_OBJECTS], *views = NULL;
     size_t n = 0;
     int inserted = 0;
     if (!dirty && !small_args(env, argv, 2, 3))
         return H->atom("dirty");
     int rc = H->prologue(env, argv, 0, &a);
-    if (!rc && (rc = objects_direct(env, argv[2], &all, direct, &n)) == 1) {
-        views = NULL;
+    if (!rc && (rc = objects_direct(env, argv[2], &all, direct, &views, &n)) == 1)
         rc = objects(env, argv[2], &all, &views, &n);
-    }
     store_begin(dirty);
     if (!rc)
         do

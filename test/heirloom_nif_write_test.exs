@@ -119,6 +119,12 @@ defmodule Heirloom.NifWriteTest do
     assert normal(:update_element, [env, t, 1, {2, :smaller}]) == true
     assert Heirloom.insert(t, many)
     assert Heirloom.info(t, :size) == 1_000
+    assert :heirloom.call(node, {:lookup, t, 500}) == [{500, 500}]
+    # A long list the NIF cannot encode itself to the end (a float key).
+    assert Heirloom.insert(t, [{2_000, :x} | many] ++ [{1.5, :f}])
+    assert :heirloom.call(node, {:lookup, t, 1.5}) == [{1.5, :f}]
+    assert :heirloom.call(node, {:lookup, t, 2_000}) == [{2_000, :x}]
+    assert Heirloom.info(t, :size) == 1_002
   end
 
   # The C node inserts a large list (its write transaction holds the store's
