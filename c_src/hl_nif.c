@@ -13,14 +13,14 @@
  * (one per open/1 call) holds a reference to its entry.
  *
  * Scheduling: reads of small objects run on normal schedulers (a lookup is
- * a B-tree walk in mapped memory and a decode, about a microsecond). Every
- * write runs on a dirty I/O scheduler, because it may wait for LMDB's writer
- * lock while the C node commits a large transaction. A read returns `dirty`,
- * and the Erlang side repeats it on the dirty variant, when it finds an
- * object over HL_NIF_DIRTY_BYTES (a normal scheduler never decodes
- * megabytes) or when it would have to wait for one of the store's locks
- * (hl_store_no_wait): the first read of a table takes a lock that a write
- * opening the same table holds for its whole transaction.
+ * a B-tree walk in mapped memory and a decode, about a microsecond). A read
+ * returns `dirty`, and the Erlang side repeats it on the dirty variant, when
+ * it finds an object over HL_NIF_DIRTY_BYTES (a normal scheduler never
+ * decodes megabytes) or when it would have to wait for one of the store's
+ * locks (hl_store_no_wait): the first read of a table takes a lock that a
+ * write opening the same table holds for its whole transaction. Row writes
+ * (hl_nif_write.c) do the same: a normal scheduler when small and the
+ * store's write lock is free, else `dirty`.
  */
 #include "hl_nif_int.h"
 #include "hl_select.h"
@@ -322,68 +322,6 @@ static ERL_NIF_TERM nif_member_dirty(ErlNifEnv *env, int argc, const ERL_NIF_TER
     return member_any(env, argv, 1);
 }
 
-/* The objects argument: read by the same code as the C node's, from its
- * external format (one term_to_binary for the whole list). */
-static int objects(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *all, hl_bytes **views, size_t *n)
-{
-    ErlNifBinary bin;
-    if (!enif_term_to_binary(env, t, &bin))
-        return HL_ENOMEM;
-    int rc =
-        bin.size > 1 ? hl_table_objects(bin.data + 1, bin.size - 1, all, views, n) : HL_EBADARG;
-    enif_release_binary(&bin);
-    return rc;
-}
-
-static ERL_NIF_TERM insert_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int only_new)
-{
-    call_args a;
-    hl_buf all = {0};
-    hl_bytes *views = NULL;
-    size_t n = 0;
-    int inserted = 0;
-    int rc = prologue(env, argv, 0, &a);
-    if (!rc)
-        rc = set_caller(env, &a);
-    if (!rc)
-        rc = objects(env, argv[2], &all, &views, &n);
-    if (!rc)
-        rc = hl_store_insert(a.e->store, hl_buf_view(&a.tab), hl_buf_view(&a.caller), views, n,
-                             only_new, &inserted);
-    epilogue(&a);
-    hl_buf_free(&all);
-    free(views);
-    if (rc)
-        return error_term(env, rc);
-    return only_new && !inserted ? am_false : am_true;
-}
-
-static ERL_NIF_TERM nif_insert(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
-{
-    (void)argc;
-    return insert_any(env, argv, 0);
-}
-
-static ERL_NIF_TERM nif_insert_new(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
-{
-    (void)argc;
-    return insert_any(env, argv, 1);
-}
-
-static ERL_NIF_TERM nif_delete(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
-{
-    (void)argc;
-    call_args a;
-    int rc = prologue(env, argv, 1, &a);
-    if (!rc)
-        rc = set_caller(env, &a);
-    if (!rc)
-        rc = hl_store_delete_key(a.e->store, hl_buf_view(&a.tab), hl_buf_view(&a.caller),
-                                 hl_buf_view(&a.key));
-    epilogue(&a);
-    return rc ? error_term(env, rc) : am_true;
-}
-
 static ERL_NIF_TERM size_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirty_ok)
 {
     call_args a;
@@ -499,6 +437,7 @@ static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
     if (!registry_lock && !(registry_lock = enif_mutex_create("heirloom_nif_registry")))
         return 1;
     hl_nif_rows_bind(&calls);
+    hl_nif_write_bind(&calls);
     instances++;
     return 0;
 }
@@ -523,7 +462,8 @@ static void unload(ErlNifEnv *env, void *priv)
     }
 }
 
-/* Normal schedulers only for short reads (see the file comment). */
+/* Normal schedulers only for calls that stay short: reads, and writes that
+ * answer `dirty` when they might not (see the file comment). */
 static ErlNifFunc funcs[] = {
     {"open", 1, nif_open, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"lookup", 3, nif_lookup, 0},
@@ -532,19 +472,27 @@ static ErlNifFunc funcs[] = {
     {"member_dirty", 3, nif_member_dirty, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"size", 2, nif_size, 0},
     {"size_dirty", 2, nif_size_dirty, ERL_NIF_DIRTY_JOB_IO_BOUND},
-    {"insert", 3, nif_insert, ERL_NIF_DIRTY_JOB_IO_BOUND},
-    {"insert_new", 3, nif_insert_new, ERL_NIF_DIRTY_JOB_IO_BOUND},
-    {"delete", 3, nif_delete, ERL_NIF_DIRTY_JOB_IO_BOUND},
-    /* Key-based reads and row writes (hl_nif_rows.c). */
+    /* Row writes (hl_nif_write.c): short ones on normal schedulers. */
+    {"insert", 3, hl_nif_insert, 0},
+    {"insert_dirty", 3, hl_nif_insert_dirty, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"insert_new", 3, hl_nif_insert_new, 0},
+    {"insert_new_dirty", 3, hl_nif_insert_new_dirty, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"delete", 3, hl_nif_delete, 0},
+    {"delete_dirty", 3, hl_nif_delete_dirty, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"update_counter", 5, hl_nif_update_counter, 0},
+    {"update_counter_dirty", 5, hl_nif_update_counter_dirty, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"update_element", 4, hl_nif_update_element, 0},
+    {"update_element_dirty", 4, hl_nif_update_element_dirty, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"take", 3, hl_nif_take, 0},
+    {"take_dirty", 3, hl_nif_take_dirty, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"delete_object", 3, hl_nif_delete_object, 0},
+    {"delete_object_dirty", 3, hl_nif_delete_object_dirty, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    /* Key-based reads (hl_nif_rows.c). */
     {"step", 4, hl_nif_step, 0},
     {"step_dirty", 4, hl_nif_step_dirty, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"lookup_element", 4, hl_nif_lookup_element, 0},
     {"lookup_element_dirty", 4, hl_nif_lookup_element_dirty, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"fold_chunk", 5, hl_nif_fold_chunk, ERL_NIF_DIRTY_JOB_CPU_BOUND},
-    {"update_counter", 5, hl_nif_update_counter, ERL_NIF_DIRTY_JOB_IO_BOUND},
-    {"update_element", 4, hl_nif_update_element, ERL_NIF_DIRTY_JOB_IO_BOUND},
-    {"take", 3, hl_nif_take, ERL_NIF_DIRTY_JOB_IO_BOUND},
-    {"delete_object", 3, hl_nif_delete_object, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"select", 5, nif_select, ERL_NIF_DIRTY_JOB_IO_BOUND},
 };
 

@@ -1,14 +1,15 @@
 /*
- * hl_nif_rows.c: the key-based NIFs of heirloom_nif (step, lookup_element,
- * fold_chunk; update_counter, update_element, take, delete_object), with
- * the same store calls, results and errors as the C node's hl_proto_rows.c.
+ * hl_nif_rows.c: the key-based reads of heirloom_nif (step, lookup_element,
+ * fold_chunk), with the same store calls, results and errors as the C
+ * node's hl_proto_rows.c, and the decoding helpers the row writes
+ * (hl_nif_write.c) share.
  *
  * Scheduling as in hl_nif.c: step and lookup_element run on normal
  * schedulers and answer `dirty` (repeated on a dirty scheduler by heirloom)
  * for a busy lock or a term over HL_NIF_DIRTY_BYTES; fold_chunk always runs
  * on a dirty CPU scheduler (a chunk decodes many objects), and heirloom
  * asks for bounded chunks, so a fold of a million rows never holds a normal
- * scheduler; writes run on dirty I/O schedulers.
+ * scheduler.
  */
 #include "hl_nif_int.h"
 
@@ -23,8 +24,7 @@ void hl_nif_rows_bind(const hl_nif_calls *calls)
     H = calls;
 }
 
-/* Decode canonical bytes (with or without the 131 version byte). */
-static int decode(ErlNifEnv *env, hl_bytes t, ERL_NIF_TERM *out)
+int hl_nif_decode(ErlNifEnv *env, hl_bytes t, ERL_NIF_TERM *out)
 {
     if (t.len && t.data[0] == HL_TAG_VERSION)
         return enif_binary_to_term(env, t.data, t.len, out, 0) ? HL_OK : HL_EBADARG;
@@ -38,23 +38,15 @@ static int decode(ErlNifEnv *env, hl_bytes t, ERL_NIF_TERM *out)
     return rc;
 }
 
-/* Terms gathered in order (a list built backwards, reversed at the end). */
-typedef struct {
-    ErlNifEnv *env;
-    ERL_NIF_TERM list;
-    size_t n;
-    int dirty_ok, too_big;
-} terms;
-
-static int add_term(void *ctx, hl_bytes t)
+int hl_nif_add_term(void *ctx, hl_bytes t)
 {
-    terms *c = ctx;
+    hl_nif_terms *c = ctx;
     ERL_NIF_TERM x;
     if (!c->dirty_ok && t.len > HL_NIF_DIRTY_BYTES) {
         c->too_big = 1;
         return 1;
     }
-    int rc = decode(c->env, t, &x);
+    int rc = hl_nif_decode(c->env, t, &x);
     if (!rc) {
         c->list = enif_make_list_cell(c->env, x, c->list);
         c->n++;
@@ -62,7 +54,7 @@ static int add_term(void *ctx, hl_bytes t)
     return rc;
 }
 
-static ERL_NIF_TERM in_order(terms *c)
+ERL_NIF_TERM hl_nif_in_order(hl_nif_terms *c)
 {
     ERL_NIF_TERM out;
     return enif_make_reverse_list(c->env, c->list, &out) ? out : c->list;
@@ -80,7 +72,7 @@ static ERL_NIF_TERM step_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirt
     call_args a;
     char how[8];
     hl_step st;
-    terms c = {env, enif_make_list(env, 0), 0, dirty_ok, 0};
+    hl_nif_terms c = {env, enif_make_list(env, 0), 0, dirty_ok, 0};
     int rc = H->prologue(env, argv, 0, &a);
     if (!rc && enif_get_atom(env, argv[2], how, sizeof how, ERL_NIF_LATIN1) <= 0)
         rc = HL_EBADARG;
@@ -96,7 +88,7 @@ static ERL_NIF_TERM step_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirt
         hl_store_no_wait(!dirty_ok);
         do
             rc = hl_store_step(H->store(&a), hl_buf_view(&a.tab), H->reader(&a), st,
-                               hl_buf_view(&a.key), add_term, &c);
+                               hl_buf_view(&a.key), hl_nif_add_term, &c);
         while (H->redo_as_caller(env, &a, &rc));
         hl_store_no_wait(0);
     }
@@ -124,7 +116,7 @@ static ERL_NIF_TERM lookup_element_any(ErlNifEnv *env, const ERL_NIF_TERM argv[]
     call_args a;
     ErlNifSInt64 pos;
     int many = 0;
-    terms c = {env, enif_make_list(env, 0), 0, dirty_ok, 0};
+    hl_nif_terms c = {env, enif_make_list(env, 0), 0, dirty_ok, 0};
     int rc = H->prologue(env, argv, 1, &a);
     if (!rc && (!enif_get_int64(env, argv[3], &pos) || pos < 1))
         rc = HL_EBADARG;
@@ -132,12 +124,13 @@ static ERL_NIF_TERM lookup_element_any(ErlNifEnv *env, const ERL_NIF_TERM argv[]
         hl_store_no_wait(!dirty_ok);
         do
             rc = hl_store_lookup_element(H->store(&a), hl_buf_view(&a.tab), H->reader(&a),
-                                         hl_buf_view(&a.key), (size_t)pos, add_term, &c, &many);
+                                         hl_buf_view(&a.key), (size_t)pos, hl_nif_add_term, &c,
+                                         &many);
         while (H->redo_as_caller(env, &a, &rc));
         hl_store_no_wait(0);
     }
     H->epilogue(&a);
-    ERL_NIF_TERM out = in_order(&c), one;
+    ERL_NIF_TERM out = hl_nif_in_order(&c), one;
     if (!many && !rc && !c.too_big && enif_get_list_cell(env, out, &one, &out))
         out = one;
     return reply(env, rc == 1 ? HL_OK : rc, c.too_big, out);
@@ -157,7 +150,7 @@ HL_NIF_FN(hl_nif_lookup_element_dirty)
 
 /* fold_chunk(Env, Tab, foldl | foldr, start | {after, K}, Max). */
 typedef struct {
-    terms t;
+    hl_nif_terms t;
     ERL_NIF_TERM last; /* the key of the last object */
     unsigned keypos;
 } chunk_ctx;
@@ -165,7 +158,7 @@ typedef struct {
 static int chunk_cb(void *ctx, hl_bytes obj)
 {
     chunk_ctx *c = ctx;
-    int rc = add_term(&c->t, obj);
+    int rc = hl_nif_add_term(&c->t, obj);
     const ERL_NIF_TERM *els;
     int arity;
     ERL_NIF_TERM head;
@@ -213,88 +206,5 @@ HL_NIF_FN(hl_nif_fold_chunk)
         return H->error(env, rc);
     ERL_NIF_TERM next = more ? enif_make_tuple2(env, enif_make_atom(env, "after"), c.last)
                              : enif_make_atom(env, "done");
-    return enif_make_tuple2(env, in_order(&c.t), next);
-}
-
-/* update_counter(Env, Tab, Key, Op, {default, D} | nodefault). */
-HL_NIF_FN(hl_nif_update_counter)
-{
-    (void)argc;
-    call_args a;
-    hl_buf ops = {0}, dflt = {0}, res = {0};
-    const ERL_NIF_TERM *d;
-    int arity;
-    ERL_NIF_TERM out = 0;
-    int rc = H->prologue(env, argv, 1, &a);
-    if (!rc)
-        rc = H->set_caller(env, &a);
-    if (!rc)
-        rc = H->canon(env, argv[3], 1, &ops);
-    if (!rc && enif_get_tuple(env, argv[4], &arity, &d) && arity == 2)
-        rc = H->canon(env, d[1], 1, &dflt);
-    if (!rc)
-        rc = hl_store_update_counter(H->store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
-                                     hl_buf_view(&a.key), hl_buf_view(&ops), hl_buf_view(&dflt),
-                                     &res);
-    if (!rc)
-        rc = decode(env, hl_buf_view(&res), &out);
-    H->epilogue(&a);
-    hl_buf_free(&ops);
-    hl_buf_free(&dflt);
-    hl_buf_free(&res);
-    return rc ? H->error(env, rc) : out;
-}
-
-HL_NIF_FN(hl_nif_update_element)
-{
-    (void)argc;
-    call_args a;
-    hl_buf spec = {0};
-    int updated = 0;
-    int rc = H->prologue(env, argv, 1, &a);
-    if (!rc)
-        rc = H->set_caller(env, &a);
-    if (!rc)
-        rc = H->canon(env, argv[3], 1, &spec);
-    if (!rc)
-        rc = hl_store_update_element(H->store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
-                                     hl_buf_view(&a.key), hl_buf_view(&spec), &updated);
-    H->epilogue(&a);
-    hl_buf_free(&spec);
-    return rc ? H->error(env, rc) : H->atom(updated ? "true" : "false");
-}
-
-HL_NIF_FN(hl_nif_take)
-{
-    (void)argc;
-    call_args a;
-    terms c = {env, enif_make_list(env, 0), 0, 1, 0};
-    int rc = H->prologue(env, argv, 1, &a);
-    if (!rc)
-        rc = H->set_caller(env, &a);
-    if (!rc)
-        rc = hl_store_take(H->store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
-                           hl_buf_view(&a.key), add_term, &c);
-    H->epilogue(&a);
-    return rc ? H->error(env, rc) : in_order(&c);
-}
-
-HL_NIF_FN(hl_nif_delete_object)
-{
-    (void)argc;
-    call_args a;
-    hl_buf obj = {0};
-    int rc = H->prologue(env, argv, 0, &a);
-    if (!rc && !enif_is_tuple(env, argv[2]))
-        rc = HL_EBADARG;
-    if (!rc)
-        rc = H->set_caller(env, &a);
-    if (!rc)
-        rc = H->canon(env, argv[2], 1, &obj);
-    if (!rc)
-        rc = hl_store_delete_object(H->store(&a), hl_buf_view(&a.tab), hl_buf_view(&a.caller),
-                                    hl_buf_view(&obj));
-    H->epilogue(&a);
-    hl_buf_free(&obj);
-    return rc ? H->error(env, rc) : H->atom("true");
+    return enif_make_tuple2(env, hl_nif_in_order(&c.t), next);
 }

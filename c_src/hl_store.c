@@ -45,7 +45,8 @@
  * Limits: the number of tables is not limited, but one process keeps at most
  * HL_STORE_MAX_HANDLES handles open; a process that uses more tables than
  * that in turn recycles them all (correct, slower). Every LMDB transaction
- * costs time linear in the handles open, another reason not to raise it.
+ * costs time linear in the handles open, and every write transaction time
+ * linear in the limit itself, reasons not to raise it.
  */
 #include "hl_store_int.h"
 
@@ -95,6 +96,9 @@ int hl_store_op_err(hl_store_op *op, int rc, const char *what)
 
 /* Set by hl_store_no_wait: this thread must not wait for the store's locks. */
 static _Thread_local int no_wait;
+/* What the running write of this thread has read of existing rows, charged
+ * against the no_wait bounds (hl_store_op_charge). */
+static _Thread_local size_t charged_bytes, charged_rows;
 /* Set when this thread's last operation met a handle published after its
  * transaction began (RETRY_STALE): its next begin holds the `open` lock from
  * before the transaction starts, so no handle can be published in between. */
@@ -103,6 +107,17 @@ static _Thread_local int escalate;
 void hl_store_no_wait(int on)
 {
     no_wait = on;
+}
+
+int hl_store_op_charge(hl_store_op *op, size_t bytes)
+{
+    if (!no_wait || op->mode == HL_OP_READ)
+        return HL_OK;
+    charged_bytes += bytes;
+    charged_rows++;
+    return charged_bytes > HL_STORE_NO_WAIT_BYTES || charged_rows > HL_STORE_NO_WAIT_ROWS
+               ? HL_EWOULDBLOCK
+               : HL_OK;
 }
 
 /* HL_OK, or HL_EWOULDBLOCK when this thread may not wait and must. */
@@ -159,6 +174,10 @@ static int cache_get(hl_store *s, uint64_t dbid, MDB_dbi *dbi)
  * HL_OK, or HL_EWOULDBLOCK (nothing done). */
 int hl_store_repair(hl_store *s, int why)
 {
+    /* Reserving may wait for another process's posix_fallocate (under the
+     * data file's flock) and take as long as the filesystem likes. */
+    if (no_wait && (why == RETRY_MAP || why == RETRY_GROW))
+        return HL_EWOULDBLOCK;
     if (use_lock(s, 1))
         return HL_EWOULDBLOCK;
     int rc = HL_OK;
@@ -194,6 +213,9 @@ int hl_store_op_meta(hl_store_op *op, hl_bytes name)
 {
     unsigned char tmp[HL_STORE_HASHED_KEY];
     MDB_val k;
+    int cacheable = op->mode == HL_OP_READ && !(op->meta_gen & 1);
+    if (cacheable && hl_store_mcache_get(op, name))
+        return HL_OK;
     int hashed = hl_store_key_of(name, tmp, &k);
     int rc = mdb_get(op->txn, op->s->meta, &k, &op->meta_val);
     if (rc == MDB_NOTFOUND)
@@ -209,6 +231,8 @@ int hl_store_op_meta(hl_store_op *op, hl_bytes name)
     }
     if (hashed && !hl_bytes_eq(op->long_name, name))
         return HL_ECOLLISION;
+    if (cacheable && !hashed)
+        hl_store_mcache_put(op, name);
     return HL_OK;
 }
 
@@ -369,6 +393,17 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs, int hold)
         return rc;
     op->held = op->escalated = hold && op->s->mt;
     op->epoch = __atomic_load_n(&op->s->epoch, __ATOMIC_ACQUIRE);
+    uint64_t gen = op->mode == HL_OP_READ ? hl_store_meta_gen(op->s) : 1;
+    if (op->mode != HL_OP_READ) {
+        /* Before LMDB's writer lock, which cannot be tried (hl_store_wlock.c). */
+        if ((rc = hl_store_wlock(op->s, !no_wait)) > 0) {
+            hl_store_log(op->s, "write lock", rc);
+            return HL_ESTORE;
+        }
+        if (rc)
+            return rc;
+        op->wlocked = 1;
+    }
     rc = op->mode == HL_OP_READ ? read_begin(op->s, &op->txn)
                                 : mdb_txn_begin(op->s->env, NULL, 0, &op->txn);
     if (rc) {
@@ -377,6 +412,11 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs, int hold)
             return RETRY_MAP;
         return rc == MDB_READERS_FULL ? RETRY_READERS : hl_store_mdb_err(op->s, rc, "begin");
     }
+    /* The same even generation before and after the snapshot began: the
+     * snapshot has every meta change up to it and none after (odd: not
+     * known, no cache). */
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    op->meta_gen = op->mode == HL_OP_READ && hl_store_meta_gen(op->s) == gen ? gen : 1;
     if (needs & HL_OPF_META)
         rc = hl_store_op_meta(op, name);
     if (!rc && (needs & HL_OPF_DBI))
@@ -395,10 +435,15 @@ int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int
     escalate = 0;
     if ((needs & HL_OPF_META) && name.len == 0)
         return HL_EBADARG;
+    charged_bytes = charged_rows = 0;
+    if (mode != HL_OP_READ && no_wait && s->sync)
+        return HL_EWOULDBLOCK; /* the commit would fsync */
     if (mode != HL_OP_READ && use_lock(s, 0) == HL_OK) {
         /* Reserve more of the file before LMDB runs out of map. */
         int near = hl_store_near_full(s);
         use_unlock(s);
+        if (near && no_wait)
+            return HL_EWOULDBLOCK; /* growing is for a scheduler that may wait */
         if (near)
             (void)hl_store_repair(s, RETRY_GROW);
     }
@@ -445,12 +490,20 @@ static void op_end_txn(hl_store_op *op, int *rc)
     } else if (op->txn && op->dirty && *rc != HL_OK) {
         mdb_txn_abort(op->txn);
     } else if (op->txn) {
+        if (op->meta_changed)
+            hl_store_meta_changing(s);
         int cr = mdb_txn_commit(op->txn);
+        if (op->meta_changed)
+            hl_store_meta_changed(s);
         committed = cr == 0;
         if (cr && *rc == HL_OK)
             *rc = hl_store_op_err(op, cr, "commit");
     }
     op->txn = NULL;
+    if (op->wlocked) {
+        hl_store_wunlock(s);
+        op->wlocked = 0;
+    }
     if (op->opened && committed && !op->dropped) {
         mutex_lock(s, &s->cache_lock);
         if (hl_store_dbis_put(&s->dbis, op->dbid, op->dbi) != HL_OK)

@@ -78,9 +78,16 @@ void hl_store_close(hl_store *s);
 
 /* For the calling thread: operations that would wait for one of the store's
  * own locks (held by another thread's long write, say) fail at once with
- * HL_EWOULDBLOCK instead. The NIF sets it on normal schedulers. LMDB's writer
- * lock is not covered: only reads may run with it set. */
+ * HL_EWOULDBLOCK instead, having done nothing. The NIF sets it on normal
+ * schedulers. Writes too: every writer in every process takes the store's
+ * write lock before LMDB's (hl_store_int.h), so a write that gets it never
+ * waits in LMDB; one that does not, or that would have to grow the data
+ * file, fsync (opts.sync), or touch more than HL_STORE_NO_WAIT_BYTES of
+ * existing rows (or HL_STORE_NO_WAIT_ROWS rows of a bag key), answers
+ * HL_EWOULDBLOCK and writes nothing. The caller bounds what it passes in. */
 void hl_store_no_wait(int on);
+#define HL_STORE_NO_WAIT_BYTES 65536
+#define HL_STORE_NO_WAIT_ROWS 256
 
 /* Create table `name` with meta (type, keypos, access, named, own). Fills
  * meta->dbid. HL_EEXISTS if the name is taken, HL_EBADARG for a type,
@@ -128,7 +135,7 @@ typedef int (*hl_store_row_fn)(void *ctx, hl_bytes obj);
  * is the C node) and returns HL_OK or: HL_ENOTABLE (no such table),
  * HL_EACCESS (the access mode refuses the caller), HL_EBADARG (a malformed
  * argument), HL_ECOLLISION (two long keys share a hash), HL_EWOULDBLOCK
- * (reads only, with hl_store_no_wait set: a lock was busy, nothing done),
+ * (with hl_store_no_wait set: a lock was busy or the work too big; nothing done),
  * HL_EFULL (writes: the filesystem or --map-size is exhausted), HL_ESTORE
  * (LMDB failed; logged), or a non-zero code a callback returned. Writes are
  * atomic and retried whole when the map must grow (hl_store_take hands its

@@ -67,6 +67,8 @@ int hl_bag_scan(hl_store_op *op, hl_bytes key, hl_bag_fn fn, void *ctx)
     int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     while (!mrc && !rc && has_prefix(&k, pre, n)) {
         int mine = hashed ? row_is_key(op, key, &v) : 1;
+        if (mine > 0 && (rc = hl_store_op_charge(op, v.mv_size)))
+            break; /* a write on a normal scheduler that grew too big */
         if (mine < 0)
             rc = mine;
         else if (mine)

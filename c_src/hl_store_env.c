@@ -248,12 +248,18 @@ static int open_file(hl_store *s, const hl_store_opts *o, struct stat *st, const
     return 0;
 }
 
-/* MDB_WRITEMAP makes commits several times faster on tmpfs (no pwrite per
- * dirty page); the reservation keeps it from faulting on a full filesystem.
- * It is used only by a single-threaded, non-syncing store (the C node). */
+/* MDB_WRITEMAP makes commits several times faster on tmpfs (no malloc and
+ * pwrite per dirty page, no pwrite of the meta page); the reservation keeps
+ * it from faulting on a full filesystem. Every store that does not fsync
+ * uses it, the C node's and the NIF's alike. LMDB allows processes with and
+ * without it on one environment (a --sync commit C node and the NIF):
+ * writers without it pwrite through the same page cache the map shows, the
+ * flag is not recorded in the files, and the one thing it changes for
+ * others, the ftruncate of data.mdb to the map when mapping, is why no
+ * process ever maps less than the file (see the top of this file). */
 static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
 {
-    int writemap = !o->sync && !o->multi_thread;
+    int writemap = !o->sync;
     unsigned flags =
         MDB_NOTLS | (o->sync ? 0 : MDB_NOSYNC | MDB_NOMETASYNC) | (writemap ? MDB_WRITEMAP : 0);
     struct stat st;
@@ -281,14 +287,22 @@ static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
     /* Free reader slots left by processes that crashed mid-read. */
     if ((*what = "reader_check", rc = mdb_reader_check(s->env, &dead)))
         return rc;
-    if ((*what = "txn_begin", rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
-        return rc == MDB_MAP_FULL ? ENOSPC : rc;
-    if ((*what = "open meta db", rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta))) {
-        mdb_txn_abort(txn);
-        return rc == MDB_MAP_FULL ? ENOSPC : rc;
+    /* A writer like any other: the write lock first (hl_store_wlock.c). */
+    if ((*what = "open write lock", rc = hl_store_wlock_open(s)))
+        return rc;
+    if ((*what = "write lock", rc = hl_store_wlock(s, 1)))
+        return rc;
+    *what = "txn_begin";
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
+        *what = "open meta db";
+        if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta))) {
+            mdb_txn_abort(txn);
+        } else {
+            *what = "commit";
+            rc = mdb_txn_commit(txn);
+        }
     }
-    *what = "commit";
-    rc = mdb_txn_commit(txn);
+    hl_store_wunlock(s);
     return rc == MDB_MAP_FULL ? ENOSPC : rc;
 }
 
@@ -318,6 +332,7 @@ static int init_locks(hl_store *s)
         pthread_rwlock_destroy(&s->use);
         return -1;
     }
+
     s->mt = 1;
     return 0;
 }
@@ -329,9 +344,14 @@ int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t e
     int mrc = ENOMEM;
     *out = NULL;
     hl_store *s = calloc(1, sizeof *s);
+    static uint64_t serials;
+    if (s) {
+        s->fd = s->wfd = -1; /* before any goto fail: it closes them */
+        s->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
+    }
     if (!s || !(s->dir = strdup(opts->dir)))
         goto fail;
-    s->fd = -1;
+    s->sync = opts->sync;
     s->log = opts->log;
     s->log_ctx = opts->log_ctx;
     if ((mrc = private_dir(s->dir, &what)) != 0) {
@@ -357,6 +377,8 @@ fail:
     if (s && s->fd >= 0)
         close(s->fd); /* also drops the file lock if a step failed under it */
     if (s)
+        hl_store_wlock_close(s);
+    if (s)
         free(s->dir);
     free(s);
     return rc;
@@ -372,6 +394,7 @@ void hl_store_close(hl_store *s)
     hl_store_dbis_free(&s->dbis);
     if (s->fd >= 0)
         close(s->fd);
+    hl_store_wlock_close(s);
     if (s->mt) {
         pthread_mutex_destroy(&s->pool_lock);
         pthread_mutex_destroy(&s->cache_lock);

@@ -1,6 +1,7 @@
 /*
  * hl_store_int.h: internals shared by the store's files (hl_store.c,
- * hl_store_env.c, hl_store_tables.c, hl_store_rows.c, hl_store_meta.c), and
+ * hl_store_env.c, hl_store_wlock.c, hl_store_mcache.c, hl_store_tables.c,
+ * hl_store_rows.c, hl_store_meta.c), and
  * exposed to test/c/test_store.c. Not part of the store's contract.
  *
  * hl_store_meta.c holds the pure pieces of the store: the versioned binary
@@ -65,9 +66,13 @@ struct hl_store {
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;
     int mt;
-    int fd;        /* our own descriptor of data.mdb: flock and fallocate */
-    size_t cap;    /* this store grows the file no further (opts->map_size) */
-    size_t mapped; /* LMDB's map size = the bytes of data.mdb reserved */
+    int sync;                       /* commits fsync: never on a scheduler that must not wait */
+    int fd;                         /* our own descriptor of data.mdb: flock and fallocate */
+    int wfd;                        /* write.lock, which holds the store's write lock */
+    struct hl_store_wshared *wlock; /* ... mapped (hl_store_wlock.c) */
+    uint64_t serial;                /* unique per open store in this process */
+    size_t cap;                     /* this store grows the file no further (opts->map_size) */
+    size_t mapped;                  /* LMDB's map size = the bytes of data.mdb reserved */
     /* Bumped (under `open`) whenever a handle is published or closed: a
      * transaction that began before may not open one (see dbi_open_locked). */
     unsigned long epoch;
@@ -94,6 +99,10 @@ typedef struct {
     int held;            /* holds the store's open lock (opened, or escalated begin) */
     int escalated;       /* held `open` from before txn began: no handle is newer */
     int dropped;         /* mdb_drop(.., 1) closed `dbi` */
+    int wlocked;         /* holds the store's write lock (writes, from before txn) */
+    int meta_changed;    /* wrote a table's meta (hl_store_tables.c): see meta_gen */
+    uint64_t meta_gen;   /* reads: the store's meta generation their snapshot has,
+                          * or 1 (odd: unknown, no cache) */
     int retry;           /* RETRY_* the whole operation asks for (hl_store_again) */
     unsigned long epoch; /* the store's epoch before txn began */
     uint64_t dbid;
@@ -127,8 +136,11 @@ void hl_store_log(hl_store *s, const char *what, int rc);
 
 /* Internal retry reasons, > 0, never returned past the store. */
 enum { RETRY_STALE = 1, RETRY_FULL = 2, RETRY_MAP = 3, RETRY_READERS = 4, RETRY_GROW = 5 };
-/* One process keeps at most this many LMDB handles open. */
-#define HL_STORE_MAX_HANDLES 4096
+/* One process keeps at most this many LMDB handles open. LMDB's maxdbs,
+ * and every write transaction begins by copying a word per slot (16 KB at
+ * 4096 slots, a tenth of a small NIF insert), so not more than a process
+ * is likely to use. */
+#define HL_STORE_MAX_HANDLES 1024
 
 /* Repairs that need no transaction of this process to be running (why is a
  * RETRY_* reason). HL_OK; HL_EWOULDBLOCK (nothing done); for RETRY_GROW,
@@ -155,6 +167,49 @@ int hl_store_reserve(hl_store *s, int why);
 /* Is the used part of the map within a margin of its end? (A hint, read
  * without a transaction: a write grows the reservation first.) */
 int hl_store_near_full(hl_store *s);
+
+/* --- the write lock (hl_store_wlock.c) ---------------------------------
+ * Every writer of the store, in every process, takes it before
+ * mdb_txn_begin(write) and keeps it until the transaction ends: so a writer
+ * holding it never waits inside LMDB for another writer, and one that may
+ * not wait can find out first, with a try. A robust process-shared mutex in
+ * write.lock, in the store's directory: a holder that dies (kill -9) leaves
+ * it to the next taker, as LMDB's own writer lock does. */
+
+/* Open (create, 0600) and map write.lock in s->dir, making its mutex if the
+ * file is new: 0 or an errno. */
+int hl_store_wlock_open(hl_store *s);
+/* Unmap and close (safe on a store whose open failed half-way). */
+void hl_store_wlock_close(hl_store *s);
+/* The meta generation, also kept in write.lock, for the read-side cache of
+ * tables' meta (hl_store.c): every committed change of a table's meta, in
+ * any process, moves it on. A writer calls hl_store_meta_changing before
+ * its commit (the generation goes odd: a change may be in flight) and
+ * hl_store_meta_changed after it (even again, and new), both holding the
+ * write lock. hl_store_meta_gen reads it (acquire). */
+uint64_t hl_store_meta_gen(const hl_store *s);
+void hl_store_meta_changing(hl_store *s);
+void hl_store_meta_changed(hl_store *s);
+
+/* --- the read-side meta cache (hl_store_mcache.c) -----------------------
+ * For reads whose op->meta_gen is even (known). get: 1 when this thread
+ * remembers name's meta for op's store and generation (op->meta, meta_val
+ * and long_name are set; views valid until the thread's next operation),
+ * else 0. put: remember op's meta of name (a non-hashed name), just read
+ * from the snapshot. */
+int hl_store_mcache_get(hl_store_op *op, hl_bytes name);
+void hl_store_mcache_put(hl_store_op *op, hl_bytes name);
+/* Take the write lock: wait, or (wait 0) only try. HL_OK, HL_EWOULDBLOCK
+ * (held by another thread or process; nothing taken), or a positive errno
+ * for the caller to log (this file is below hl_store_log's). */
+int hl_store_wlock(hl_store *s, int wait);
+void hl_store_wunlock(hl_store *s);
+/* With hl_store_no_wait set, a write's row work is bounded: each row read
+ * inside a write (found by key, or one of a bag key's rows) is charged here,
+ * and past HL_STORE_NO_WAIT_BYTES bytes or HL_STORE_NO_WAIT_ROWS rows the
+ * operation answers HL_EWOULDBLOCK (the caller aborts; nothing is written).
+ * HL_OK otherwise, and always without no_wait or in a read. */
+int hl_store_op_charge(hl_store_op *op, size_t bytes);
 
 /* --- rows by type (hl_store_meta.c, hl_store_rows.c, hl_store_bag.c,
  * hl_store_ordered.c) --- */

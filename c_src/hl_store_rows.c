@@ -59,7 +59,9 @@ int hl_store_row_get(hl_store_op *op, hl_bytes key, int *found, MDB_val *v)
         return HL_OK;
     if (rc)
         return hl_store_op_err(op, rc, "get");
-    rc = hashed ? row_check(op, key, v) : HL_OK;
+    rc = hl_store_op_charge(op, v->mv_size);
+    if (!rc && hashed)
+        rc = row_check(op, key, v);
     *found = rc == HL_OK;
     return rc;
 }

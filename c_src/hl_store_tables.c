@@ -47,7 +47,7 @@ static int put_meta(hl_store_op *op, hl_bytes name, const hl_meta *m)
     int rc = hl_store_meta_encode(m, long_name, &val);
     if (rc == HL_OK) {
         MDB_val v = {val.len, val.data};
-        op->dirty = 1;
+        op->dirty = op->meta_changed = 1;
         int mrc = mdb_put(op->txn, hl_store_meta_dbi(op->s), &k, &v, 0);
         rc = mrc ? hl_store_op_err(op, mrc, "write meta") : HL_OK;
     }
@@ -113,7 +113,7 @@ static int drop_try(hl_store_op *op, hl_store *s, hl_bytes name, hl_bytes caller
         int mrc = mdb_drop(op->txn, op->dbi, 1);
         if (mrc == 0) {
             /* The handle is closed now, whatever the commit does. */
-            op->dropped = 1;
+            op->dropped = op->meta_changed = 1;
             hl_store_forget_dbi(s, op->dbid);
             (void)hl_store_key_of(name, tmp, &k);
             mrc = mdb_del(op->txn, hl_store_meta_dbi(s), &k, NULL);

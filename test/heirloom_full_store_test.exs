@@ -1,6 +1,6 @@
 defmodule Heirloom.FullStoreTest do
   # A full filesystem is an error on both paths, never a signal (issue 10,
-  # item 5). The C node's store sits on a small tmpfs mounted for the test;
+  # item 5), with MDB_WRITEMAP in the C node and in the NIF alike. The C node's store sits on a small tmpfs mounted for the test;
   # after the C node started, a plain file fills the filesystem (someone
   # else). Writes then raise badarg with cause `full`, through the C node and
   # through the NIF; the C node keeps answering, rows stay readable, and once
@@ -97,6 +97,22 @@ defmodule Heirloom.FullStoreTest do
     end)
   end
 
+  # Lists of 20 small rows, each small enough for the NIF's normal-scheduler
+  # path (which answers `dirty`, redone on a dirty scheduler, when the map
+  # must grow), until one is refused: its cause.
+  defp insert_small_until_refused(tab, from) do
+    row = :binary.copy(<<2>>, 200)
+
+    Enum.reduce_while(from..(from + 20_000), nil, fn i, _ ->
+      try do
+        true = Heirloom.insert(tab, for(j <- 1..20, do: {{i, j}, row}))
+        {:cont, :all_written}
+      catch
+        :error, :badarg -> {:halt, cause(__STACKTRACE__)}
+      end
+    end)
+  end
+
   defp cause([{_, _, _, info} | _]), do: get_in(info, [:error_info, :cause])
   defp cause(_), do: nil
 
@@ -109,6 +125,8 @@ defmodule Heirloom.FullStoreTest do
     assert {_, :full} = insert_until_refused(tab, 1)
     # Refused again, not a crash the second time either.
     assert {0, :full} = insert_until_refused(tab, 1000)
+    # Small writes fill what room is left, then are refused the same way.
+    assert insert_small_until_refused(tab, 0) == :full
 
     # The C node is alive and serving; the rows are there.
     assert HeirloomTest.os_alive?(CNode.os_pid(c))

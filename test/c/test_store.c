@@ -419,6 +419,80 @@ static void test_store_sync_mode(void **state)
     assert_int_equal(lookup(f, tab, cnode, k, obj), 1);
 }
 
+/* With hl_store_no_wait (the NIF on a normal scheduler), a write whose work
+ * is not bounded refuses with HL_EWOULDBLOCK and writes nothing: reading a
+ * row over HL_STORE_NO_WAIT_BYTES (take, delete_object, insert_new's check)
+ * or over HL_STORE_NO_WAIT_ROWS rows of a bag key (delete, insert into a
+ * bag). Small writes go through; the same writes allowed to wait do too. */
+static void test_store_no_wait_write_bounds(void **state)
+{
+    fixture *f = *state;
+    hl_bytes tab = atom(f, "t"), bag = atom(f, "b"), k = integer(f, 1), k2 = integer(f, 2);
+    hl_bytes big = tuple(f, 2, k, binary(f, HL_STORE_NO_WAIT_BYTES + 1, 7));
+    hl_bytes small = tuple(f, 2, k2, atom(f, "s"));
+    hl_bytes objs[HL_STORE_NO_WAIT_ROWS + 1];
+    hl_meta m = meta_of(HL_PUBLIC, 1, cnode);
+    int inserted = -1;
+    rows r = {0};
+    create(f, tab, HL_PUBLIC, 1, cnode);
+    assert_int_equal(insert1(f, tab, cnode, big), HL_OK);
+    m.type = HL_BAG;
+    assert_int_equal(hl_store_create(f->s, bag, &m), HL_OK);
+    hl_buf *all = new_buf(f); /* the bag's objects, {1, I}, one after another */
+    size_t at[HL_STORE_NO_WAIT_ROWS + 2];
+    for (size_t i = 0; i <= HL_STORE_NO_WAIT_ROWS; i++) {
+        at[i] = all->len;
+        assert_int_equal(hl_term_put_tuple_header(all, 2), HL_OK);
+        assert_int_equal(hl_buf_append(all, k.data, k.len), HL_OK);
+        assert_int_equal(hl_term_put_int(all, (int64_t)i), HL_OK);
+    }
+    at[HL_STORE_NO_WAIT_ROWS + 1] = all->len;
+    for (size_t i = 0; i <= HL_STORE_NO_WAIT_ROWS; i++)
+        objs[i] = (hl_bytes){all->data + at[i], at[i + 1] - at[i]};
+    assert_int_equal(hl_store_insert(f->s, bag, cnode, objs, HL_STORE_NO_WAIT_ROWS + 1, 0, NULL),
+                     HL_OK);
+
+    hl_store_no_wait(1);
+    assert_int_equal(hl_store_take(f->s, tab, cnode, k, on_row, &r), HL_EWOULDBLOCK);
+    assert_int_equal(r.n, 0);
+    assert_int_equal(hl_store_delete_object(f->s, tab, cnode, big), HL_EWOULDBLOCK);
+    assert_int_equal(hl_store_insert(f->s, tab, cnode, &big, 1, 1, &inserted), HL_EWOULDBLOCK);
+    assert_int_equal(hl_store_delete_key(f->s, bag, cnode, k), HL_EWOULDBLOCK);
+    assert_int_equal(insert1(f, bag, cnode, tuple(f, 2, k, atom(f, "new"))), HL_EWOULDBLOCK);
+    assert_int_equal(insert1(f, tab, cnode, small), HL_OK); /* small: done at once */
+    assert_int_equal(lookup(f, tab, cnode, k, big), 1);     /* reads are not bounded here */
+    hl_store_no_wait(0);
+
+    assert_int_equal(lookup(f, tab, cnode, k, big), 1);
+    assert_int_equal(lookup(f, tab, cnode, k2, small), 1);
+    assert_int_equal(size_of(f, bag), HL_STORE_NO_WAIT_ROWS + 1);
+    assert_int_equal(hl_store_take(f->s, tab, cnode, k, on_row, &r), HL_OK);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(hl_store_delete_key(f->s, bag, cnode, k), HL_OK);
+    assert_int_equal(size_of(f, bag), 0);
+    assert_int_equal(lookup(f, tab, cnode, k, big), 0);
+    hl_buf_free(&r.last);
+}
+
+/* A store that fsyncs its commits never writes without waiting: the commit
+ * could take as long as the disk likes. */
+static void test_store_no_wait_sync_store(void **state)
+{
+    fixture *f = *state;
+    char err[256];
+    hl_bytes tab = atom(f, "t"), k = integer(f, 1), obj = tuple(f, 1, k);
+    hl_store_opts o = {f->dir, TEST_MAP, 1, 1, NULL, NULL};
+    hl_store_close(f->s);
+    assert_int_equal(hl_store_open(&o, &f->s, err, sizeof err), HL_OK);
+    create(f, tab, HL_PUBLIC, 1, cnode);
+    hl_store_no_wait(1);
+    assert_int_equal(insert1(f, tab, cnode, obj), HL_EWOULDBLOCK);
+    assert_int_equal(lookup(f, tab, cnode, k, obj), 0);
+    hl_store_no_wait(0);
+    assert_int_equal(insert1(f, tab, cnode, obj), HL_OK);
+    assert_int_equal(lookup(f, tab, cnode, k, obj), 1);
+}
+
 static void test_store_callback_error_and_bad_args(void **state)
 {
     fixture *f = *state;
@@ -475,6 +549,8 @@ int main(void)
         T(test_store_stats),
         T(test_store_big_object),
         T(test_store_sync_mode),
+        T(test_store_no_wait_write_bounds),
+        T(test_store_no_wait_sync_store),
         T(test_store_callback_error_and_bad_args),
         cmocka_unit_test(test_store_open_failure_reports),
     };

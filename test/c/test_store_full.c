@@ -13,8 +13,10 @@
  * after the store opened: a plain file, or a second store. The store under
  * test runs in a child, so that a SIGBUS would show as the child's death;
  * its writes must answer HL_EFULL, its reads go on, and it writes again once
- * room is freed. Both the C node's settings (MDB_WRITEMAP: multi_thread 0,
- * sync 0) and the NIF's (multi_thread 1) are tried. */
+ * room is freed. The C node's settings (MDB_WRITEMAP: multi_thread 0,
+ * sync 0), the NIF's (multi_thread 1, MDB_WRITEMAP too, writes tried first
+ * without waiting) and a --sync commit C node's (no MDB_WRITEMAP) are
+ * tried. */
 typedef struct {
     char mnt[64];
     char dir[96];
@@ -92,6 +94,22 @@ static int big_row(hl_buf *b, int64_t i)
 
 /* Insert big rows from `from` until the store refuses: the code, or -100
  * when 400 rows (100 MiB, more than the filesystem) all went in. */
+/* Set in a child that stands for the NIF: each write goes first as on a
+ * normal scheduler (hl_store_no_wait), and is redone allowed to wait when
+ * that answers HL_EWOULDBLOCK (a map to grow, say), as heirloom does. */
+static int nif_like;
+
+static int insert_one(hl_store *s, hl_bytes tab, hl_bytes o)
+{
+    int rc = HL_EWOULDBLOCK;
+    if (nif_like) {
+        hl_store_no_wait(1);
+        rc = hl_store_insert(s, tab, cnode, &o, 1, 0, NULL);
+        hl_store_no_wait(0);
+    }
+    return rc == HL_EWOULDBLOCK ? hl_store_insert(s, tab, cnode, &o, 1, 0, NULL) : rc;
+}
+
 static int insert_until_refused(hl_store *s, hl_bytes tab, int from, int *n)
 {
     hl_buf b = {0};
@@ -101,8 +119,7 @@ static int insert_until_refused(hl_store *s, hl_bytes tab, int from, int *n)
             rc = HL_ENOMEM;
             break;
         }
-        hl_bytes o = hl_buf_view(&b);
-        rc = hl_store_insert(s, tab, cnode, &o, 1, 0, NULL);
+        rc = insert_one(s, tab, hl_buf_view(&b));
     }
     hl_buf_free(&b);
     return rc == HL_OK ? -100 : rc;
@@ -131,11 +148,13 @@ static int ballast(const char *mnt, char *path, size_t len)
 }
 
 /* The store under test, in a child: 0 when everything held, else the step
- * that failed. go/ready are pipes to and from the parent. */
-static int full_store_side(const char *dir, size_t cap, int mt, int go, int ready)
+ * that failed. go/ready are pipes to and from the parent. mt: the NIF's
+ * settings (writes tried without waiting first); sync: no MDB_WRITEMAP. */
+static int full_store_side(const char *dir, size_t cap, int mt, int sync, int go, int ready)
 {
     hl_store *s = NULL;
-    hl_store_opts o = {dir, cap, 0, mt, NULL, NULL};
+    hl_store_opts o = {dir, cap, sync, mt, NULL, NULL};
+    nif_like = mt;
     hl_buf tab = {0}, k = {0}, b = {0};
     int n = 0, found = 0, rc;
     hl_meta m = meta_of(HL_PUBLIC, 1, cnode);
@@ -162,7 +181,7 @@ static int full_store_side(const char *dir, size_t cap, int mt, int go, int read
     /* Room again. A store with a cap (the C node's --map-size) that another
      * process grew past it uses what is reserved but does not grow the file
      * itself: still full, and still no signal. */
-    if (hl_store_insert(s, hl_buf_view(&tab), cnode, &o0, 1, 0, NULL) != (cap ? HL_EFULL : HL_OK))
+    if (insert_one(s, hl_buf_view(&tab), o0) != (cap ? HL_EFULL : HL_OK))
         return 10;
     hl_buf_free(&tab);
     hl_buf_free(&k);
@@ -181,7 +200,7 @@ static void wait_normal_exit(pid_t child, const char *who)
         fail_msg("%s failed at step %d", who, WEXITSTATUS(status));
 }
 
-static void full_by_file(small_fs *fs, int mt)
+static void full_by_file(small_fs *fs, int mt, int sync)
 {
     char filler[160];
     int go[2], ready[2];
@@ -193,7 +212,7 @@ static void full_by_file(small_fs *fs, int mt)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0)
-        _exit(full_store_side(fs->dir, 0, mt, go[0], ready[1]));
+        _exit(full_store_side(fs->dir, 0, mt, sync, go[0], ready[1]));
     close(ready[1]);
     if (read(ready[0], &c, 1) == 1) {
         assert_int_equal(fill_with_file(fs->mnt, filler, sizeof filler), 0);
@@ -211,21 +230,29 @@ static void full_by_file(small_fs *fs, int mt)
 
 static void test_store_full_fs_writemap(void **state)
 {
-    full_by_file(*state, 0);
+    full_by_file(*state, 0, 0);
 }
 
+/* The NIF's settings: multi-threaded, MDB_WRITEMAP too, writes tried first
+ * without waiting. */
 static void test_store_full_fs_multi_thread(void **state)
 {
-    full_by_file(*state, 1);
+    full_by_file(*state, 1, 0);
 }
 
-/* A second store (the NIF: multi_thread, no cap) fills the filesystem, far
- * past the first store's map and its cap (the C node's --map-size, 2 MiB);
- * the first (the C node: WRITEMAP) then reads on (adopting the grown file)
- * and its writes say full. Once some room is freed, the first writes again. */
-static void test_store_full_fs_by_other_store(void **state)
+/* A --sync commit C node: no MDB_WRITEMAP. */
+static void test_store_full_fs_sync(void **state)
 {
-    small_fs *fs = *state;
+    full_by_file(*state, 0, 1);
+}
+
+/* A second store (the NIF: multi_thread, MDB_WRITEMAP, no cap) fills the
+ * filesystem, far past the first store's map and its cap (the C node's
+ * --map-size, 2 MiB); the first (the C node, with MDB_WRITEMAP or, sync,
+ * without) then reads on (adopting the grown file) and its writes say full.
+ * Once some room is freed, the first writes again. */
+static void full_by_other_store(small_fs *fs, int first_sync)
+{
     char spare[160];
     int go[2], ready[2];
     char c;
@@ -237,7 +264,7 @@ static void test_store_full_fs_by_other_store(void **state)
     pid_t first = fork();
     assert_true(first >= 0);
     if (first == 0)
-        _exit(full_store_side(fs->dir, (size_t)2 << 20, 0, go[0], ready[1]));
+        _exit(full_store_side(fs->dir, (size_t)2 << 20, 0, first_sync, go[0], ready[1]));
     close(ready[1]);
     assert_int_equal(read(ready[0], &c, 1), 1);
     pid_t other = fork();
@@ -247,6 +274,7 @@ static void test_store_full_fs_by_other_store(void **state)
         hl_store_opts o = {fs->dir, 0, 0, 1, NULL, NULL};
         hl_buf tab = {0};
         int n = 0;
+        nif_like = 1;
         if (hl_store_open(&o, &s, NULL, 0) || hl_term_put_atom(&tab, "u", 1))
             _exit(2);
         hl_meta m = meta_of(HL_PUBLIC, 1, cnode);
@@ -270,6 +298,18 @@ static void test_store_full_fs_by_other_store(void **state)
     close(ready[0]);
 }
 
+static void test_store_full_fs_by_other_store(void **state)
+{
+    full_by_other_store(*state, 0);
+}
+
+/* The same with the first store without MDB_WRITEMAP: processes with and
+ * without it share the file. */
+static void test_store_full_fs_by_other_store_sync(void **state)
+{
+    full_by_other_store(*state, 1);
+}
+
 int main(void)
 {
     if (getenv("HL_TEST_FILTER"))
@@ -277,7 +317,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_store_full_fs_writemap, fs_setup, fs_teardown),
         cmocka_unit_test_setup_teardown(test_store_full_fs_multi_thread, fs_setup, fs_teardown),
+        cmocka_unit_test_setup_teardown(test_store_full_fs_sync, fs_setup, fs_teardown),
         cmocka_unit_test_setup_teardown(test_store_full_fs_by_other_store, fs_setup, fs_teardown),
+        cmocka_unit_test_setup_teardown(test_store_full_fs_by_other_store_sync, fs_setup,
+                                        fs_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,8 +175,8 @@ static void test_store_reader_slots_of_the_dead(void **state)
     close(down[1]);
 }
 
-/* More tables than LMDB handle slots (4096 per process): creating and using
- * them recycles handles instead of failing. */
+/* More tables than LMDB handle slots (HL_STORE_MAX_HANDLES per process):
+ * creating and using them recycles handles instead of failing. */
 static void test_store_many_tables(void **state)
 {
     fixture *f = *state;
@@ -299,6 +299,201 @@ static void test_store_stale_handles_swept(void **state)
     close(to_parent[1]);
 }
 
+/* --- the store's write lock (hl_store_wlock.c) --------------------------- */
+
+/* In a child, the C node's settings (single-threaded): begin a write of
+ * `obj` and hold it open until the parent says so on `go` (or, with
+ * die, be killed holding it), after saying "holding" on `ready`. */
+static int writer_side(const char *dir, hl_bytes tab, hl_bytes key, hl_bytes obj, int ready, int go,
+                       int die)
+{
+    hl_store *s = NULL;
+    hl_store_opts o = {dir, TEST_MAP, 0, 0, NULL, NULL};
+    hl_store_op op;
+    char c;
+    if (hl_store_open(&o, &s, NULL, 0) ||
+        hl_store_op_begin(&op, s, HL_OP_WRITE, tab, HL_OPF_META | HL_OPF_DBI))
+        return 1;
+    int rc = hl_store_row_put(&op, key, obj);
+    if (rc || write(ready, "h", 1) != 1)
+        return 2;
+    if (die)
+        raise(SIGKILL);
+    if (read(go, &c, 1) != 1)
+        return 3;
+    rc = hl_store_op_end(&op, HL_OK);
+    hl_store_close(s);
+    return rc ? 4 : 0;
+}
+
+typedef struct {
+    fixture *f;
+    hl_bytes tab, obj;
+    int rc;
+} no_wait_insert;
+
+/* On another thread, as the NIF on a normal scheduler: a no-wait insert. */
+static void *insert_no_wait(void *arg)
+{
+    no_wait_insert *w = arg;
+    hl_store_no_wait(1);
+    w->rc = hl_store_insert(w->f->s, w->tab, cnode, &w->obj, 1, 0, NULL);
+    hl_store_no_wait(0);
+    return NULL;
+}
+
+/* Another process in a long write (the C node in a big insert) holds the
+ * write lock: a write that may not wait (the NIF on a normal scheduler)
+ * answers HL_EWOULDBLOCK at once and writes nothing, while reads go on;
+ * the same write allowed to wait (the NIF's dirty retry) goes through once
+ * the other commits, and both rows are there. A thread of this process in
+ * a write keeps a no-wait write of another thread out the same way. */
+static void test_store_write_lock_tried(void **state)
+{
+    fixture *f = *state;
+    hl_bytes tab = atom(f, "t"), k1 = integer(f, 1), k2 = integer(f, 2);
+    hl_bytes o1 = tuple(f, 2, k1, atom(f, "child")), o2 = tuple(f, 2, k2, atom(f, "parent"));
+    int up[2], down[2];
+    char c;
+    hl_store_close(f->s);
+    open_store(f, 0, 1); /* the NIF's settings */
+    create(f, tab, HL_PUBLIC, 1, cnode);
+    assert_int_equal(pipe(up), 0);
+    assert_int_equal(pipe(down), 0);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(up[0]);
+        close(down[1]);
+        _exit(writer_side(f->dir, tab, k1, o1, up[1], down[0], 0));
+    }
+    close(up[1]);
+    close(down[0]);
+    assert_int_equal(read(up[0], &c, 1), 1); /* the child holds its write */
+    hl_store_no_wait(1);
+    assert_int_equal(insert1(f, tab, cnode, o2), HL_EWOULDBLOCK);
+    assert_int_equal(hl_store_delete_key(f->s, tab, cnode, k1), HL_EWOULDBLOCK);
+    assert_int_equal(lookup(f, tab, cnode, k2, o2), 0); /* reads go on */
+    hl_store_no_wait(0);
+    assert_int_equal(write(down[1], "g", 1), 1);
+    assert_int_equal(insert1(f, tab, cnode, o2), HL_OK); /* waits for the child's commit */
+    wait_child(child);
+    assert_int_equal(lookup(f, tab, cnode, k1, o1), 1);
+    assert_int_equal(lookup(f, tab, cnode, k2, o2), 1);
+    close(up[0]);
+    close(down[1]);
+
+    /* Threads of one process: the lock is the process's too. */
+    hl_store_op op;
+    pthread_t t;
+    no_wait_insert w = {f, tab, tuple(f, 2, integer(f, 3), atom(f, "t")), 0};
+    assert_int_equal(hl_store_op_begin(&op, f->s, HL_OP_WRITE, tab, HL_OPF_META | HL_OPF_DBI),
+                     HL_OK);
+    assert_int_equal(pthread_create(&t, NULL, insert_no_wait, &w), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(w.rc, HL_EWOULDBLOCK);
+    assert_int_equal(hl_store_op_end(&op, HL_OK), HL_OK);
+    assert_int_equal(pthread_create(&t, NULL, insert_no_wait, &w), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(w.rc, HL_OK);
+}
+
+/* A writer killed (kill -9) holding the write lock mid-transaction: the
+ * next writer, waiting or not, takes the lock over; the dead write is not
+ * there, and the store takes writes as before. */
+static void test_store_write_lock_holder_killed(void **state)
+{
+    fixture *f = *state;
+    hl_bytes tab = atom(f, "t"), k1 = integer(f, 1), k2 = integer(f, 2);
+    hl_bytes o1 = tuple(f, 2, k1, atom(f, "dead")), o2 = tuple(f, 2, k2, atom(f, "alive"));
+    int up[2], status = 0;
+    char c;
+    hl_store_close(f->s);
+    open_store(f, 0, 1);
+    create(f, tab, HL_PUBLIC, 1, cnode);
+    assert_int_equal(pipe(up), 0);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(up[0]);
+        _exit(writer_side(f->dir, tab, k1, o1, up[1], -1, 1));
+    }
+    close(up[1]);
+    assert_int_equal(read(up[0], &c, 1), 1);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFSIGNALED(status));
+    close(up[0]);
+    hl_store_no_wait(1);
+    assert_int_equal(insert1(f, tab, cnode, o2), HL_OK);
+    hl_store_no_wait(0);
+    assert_int_equal(lookup(f, tab, cnode, k1, o1), 0);
+    assert_int_equal(lookup(f, tab, cnode, k2, o2), 1);
+    assert_int_equal(insert1(f, tab, cnode, o1), HL_OK);
+    assert_int_equal(lookup(f, tab, cnode, k1, o1), 1);
+}
+
+/* In a child (the C node): one meta change of `tab`, by `what`. */
+static int meta_change_side(const char *dir, hl_bytes tab, hl_bytes other, int what)
+{
+    hl_store *s = NULL;
+    hl_store_opts o = {dir, TEST_MAP, 0, 0, NULL, NULL};
+    if (hl_store_open(&o, &s, NULL, 0))
+        return 1;
+    int rc = what == 0   ? hl_store_set_access(s, tab, cnode, HL_PRIVATE)
+             : what == 1 ? hl_store_rename(s, tab, cnode, other)
+                         : hl_store_drop(s, tab, cnode);
+    hl_store_close(s);
+    return rc ? 2 : 0;
+}
+
+static void change_meta_in_child(fixture *f, hl_bytes tab, hl_bytes other, int what)
+{
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(meta_change_side(f->dir, tab, other, what));
+    wait_child(child);
+}
+
+/* A read remembers the last table's meta it read (hl_store.c), so a lookup
+ * skips the meta search; another process's change of that meta (access,
+ * rename, drop) is seen by the very next read, with the rows as they are. */
+static void test_store_meta_cache_sees_other_process(void **state)
+{
+    fixture *f = *state;
+    hl_bytes tab = atom(f, "t"), other = atom(f, "u"), k = integer(f, 1);
+    hl_bytes obj = tuple(f, 2, k, atom(f, "v"));
+    hl_bytes anon = atom(f, "anonymous"), owner = pid(f, 7);
+    int found = 0;
+    hl_store_close(f->s);
+    open_store(f, 0, 1); /* the NIF's settings */
+    create(f, tab, HL_PUBLIC, 1, owner);
+    assert_int_equal(insert1(f, tab, cnode, obj), HL_OK);
+    for (int i = 0; i < 2; i++) /* the second from what it remembered */
+        assert_int_equal(hl_store_member(f->s, tab, anon, k, &found), HL_OK);
+    assert_true(found);
+
+    change_meta_in_child(f, tab, other, 0); /* now private */
+    assert_int_equal(hl_store_member(f->s, tab, anon, k, &found), HL_EACCESS);
+    assert_int_equal(hl_store_member(f->s, tab, owner, k, &found), HL_OK);
+    assert_int_equal(hl_store_member(f->s, tab, owner, k, &found), HL_OK);
+
+    change_meta_in_child(f, tab, other, 1); /* renamed to u */
+    assert_int_equal(hl_store_member(f->s, tab, owner, k, &found), HL_ENOTABLE);
+    assert_int_equal(hl_store_member(f->s, other, owner, k, &found), HL_OK);
+    assert_true(found);
+    assert_int_equal(hl_store_member(f->s, other, owner, k, &found), HL_OK);
+
+    change_meta_in_child(f, other, tab, 2); /* dropped */
+    assert_int_equal(hl_store_member(f->s, other, owner, k, &found), HL_ENOTABLE);
+    create(f, other, HL_PUBLIC, 1, cnode); /* a new table of that name: no rows */
+    assert_int_equal(hl_store_member(f->s, other, anon, k, &found), HL_OK);
+    assert_false(found);
+}
+
 int main(void)
 {
     if (getenv("HL_TEST_FILTER"))
@@ -307,7 +502,8 @@ int main(void)
         T(test_store_two_processes_share),        T(test_store_map_full),
         T(test_store_map_grown_by_other_process), T(test_store_many_tables),
         T(test_store_reader_slots_of_the_dead),   T(test_store_lmdb_handle_rules),
-        T(test_store_stale_handles_swept),
+        T(test_store_stale_handles_swept),        T(test_store_write_lock_tried),
+        T(test_store_write_lock_holder_killed),   T(test_store_meta_cache_sees_other_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
