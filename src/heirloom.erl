@@ -43,7 +43,7 @@
 -export_type([tab/0, reason/0]).
 
 %% An atom, not a tuple: persistent_term hashes the key on every call.
--define(DEFAULT_PATH, 'heirloom$default_path').
+-include("heirloom_path.hrl").
 
 %% @doc The C node that calls without an explicit node go to.
 -spec node() -> node().
@@ -140,9 +140,9 @@ info(Tab) -> checked([Tab], {info, Tab}).
 -spec info(tab(), atom()) -> term().
 info(Tab, size) ->
     %% The one info item on the fast path: ETS users poll it.
-    case default_path() of
+    case heirloom_path:default_path() of
         {nif, Env} ->
-            case nif_call(size, Env, [Tab]) of
+            case heirloom_path:nif_call(size, Env, [Tab]) of
                 {error, bad_handle} -> reopen(), info(Tab, size);
                 %% A reference may never have been a table (badarg in ETS):
                 %% only the C node can tell.
@@ -315,7 +315,7 @@ store_info() -> call(store_info).
 %% the C node path.
 -spec path() -> nif | cnode.
 path() ->
-    case local(?MODULE:node()) of
+    case heirloom_path:local(?MODULE:node()) of
         {nif, _} -> nif;
         cnode -> cnode
     end.
@@ -325,15 +325,15 @@ path() ->
 %% before that is refused by the new code).
 -spec forget_path(node()) -> ok.
 forget_path(Node) ->
-    _ = persistent_term:erase({?MODULE, path, Node}),
+    _ = persistent_term:erase(?NODE_PATH(Node)),
     _ = persistent_term:erase(?DEFAULT_PATH),
     ok.
 
 %% The NIF answers exactly what the C node answers, {error, R} included.
 fast(F, Args) ->
-    case default_path() of
+    case heirloom_path:default_path() of
         {nif, Env} ->
-            case nif_call(F, Env, Args) of
+            case heirloom_path:nif_call(F, Env, Args) of
                 {error, bad_handle} -> reopen(), fast(F, Args);
                 Reply -> raise_on_error(F, Args, Reply)
             end;
@@ -344,115 +344,19 @@ fast(F, Args) ->
 %% arguments: F and Args name the API call (for errors), Request goes to the
 %% C node, Nif with NifArgs (after the store handle) to the NIF.
 fast(F, Args, Request, Nif, NifArgs) ->
-    case default_path() of
+    case heirloom_path:default_path() of
         {nif, Env} ->
-            case nif_call(Nif, Env, NifArgs) of
+            case heirloom_path:nif_call(Nif, Env, NifArgs) of
                 {error, bad_handle} -> reopen(), fast(F, Args, Request, Nif, NifArgs);
                 Reply -> raise_on_error(F, Args, Reply)
             end;
         cnode -> raise_on_error(F, Args, call(Request))
     end.
 
-%% A read or a row write answers `dirty' when it must not run on a normal
-%% scheduler (a large object, a busy lock; a write then wrote nothing): its
-%% `_dirty' twin runs on a dirty one.
-nif_call(F, Env, Args) ->
-    case nif(F, Env, Args) of
-        dirty -> nif(dirty_twin(F), Env, Args);
-        Reply -> Reply
-    end.
-
-%% The calls a program makes most by name: a remote call to a known function
-%% is cheaper than apply/3, which looks the function up on every call.
-nif(lookup, Env, [Tab, Key]) -> heirloom_nif:lookup(Env, Tab, Key);
-nif(lookup_dirty, Env, [Tab, Key]) -> heirloom_nif:lookup_dirty(Env, Tab, Key);
-nif(member, Env, [Tab, Key]) -> heirloom_nif:member(Env, Tab, Key);
-nif(insert, Env, [Tab, Objects]) -> heirloom_nif:insert(Env, Tab, Objects);
-nif(insert_dirty, Env, [Tab, Objects]) -> heirloom_nif:insert_dirty(Env, Tab, Objects);
-nif(insert_new, Env, [Tab, Objects]) -> heirloom_nif:insert_new(Env, Tab, Objects);
-nif(delete, Env, [Tab, Key]) -> heirloom_nif:delete(Env, Tab, Key);
-nif(F, Env, Args) -> apply(heirloom_nif, F, [Env | Args]).
-
-dirty_twin(lookup) -> lookup_dirty;
-dirty_twin(member) -> member_dirty;
-dirty_twin(size) -> size_dirty;
-dirty_twin(step) -> step_dirty;
-dirty_twin(lookup_element) -> lookup_element_dirty;
-dirty_twin(insert) -> insert_dirty;
-dirty_twin(insert_new) -> insert_new_dirty;
-dirty_twin(delete) -> delete_dirty;
-dirty_twin(update_counter) -> update_counter_dirty;
-dirty_twin(update_element) -> update_element_dirty;
-dirty_twin(take) -> take_dirty;
-dirty_twin(delete_object) -> delete_object_dirty.
-
 %% heirloom_nif was deleted and loaded again: the cached handle belongs to
 %% the old library's resource type. Decide the path (and open) anew.
 reopen() ->
     forget_path(?MODULE:node()).
-
-%% The default node's path in one persistent_term read (the application env
-%% is an ETS lookup, too slow for every NIF call); set_node/1 and
-%% forget_path/1 drop it.
-default_path() ->
-    case persistent_term:get(?DEFAULT_PATH, undefined) of
-        undefined ->
-            Node = ?MODULE:node(),
-            Path = local(Node),
-            case persistent_term:get({?MODULE, path, Node}, undefined) of
-                undefined -> ok;
-                _ -> persistent_term:put(?DEFAULT_PATH, Path)
-            end,
-            Path;
-        Path ->
-            Path
-    end.
-
-local(Node) ->
-    Key = {?MODULE, path, Node},
-    case persistent_term:get(Key, undefined) of
-        undefined ->
-            case choose_path(Node) of
-                unreachable ->
-                    %% Decide when the C node answers, not now.
-                    cnode;
-                Path ->
-                    persistent_term:put(Key, Path),
-                    Path
-            end;
-        Path ->
-            Path
-    end.
-
-choose_path(Node) ->
-    Wanted = application:get_env(heirloom, path, auto),
-    case Wanted =:= auto andalso same_host(Node) andalso
-         code:ensure_loaded(heirloom_nif) =:= {module, heirloom_nif} of
-        false -> cnode;
-        true -> open_local(Node)
-    end.
-
-open_local(Node) ->
-    try call(Node, store_info) of
-        Info when is_list(Info) ->
-            Dir = proplists:get_value(dir, Info),
-            case is_list(Dir) andalso filelib:is_dir(Dir) andalso heirloom_nif:open(Dir) of
-                {ok, Env} -> {nif, Env};
-                _ -> cnode
-            end;
-        _ ->
-            cnode
-    catch
-        exit:_ -> unreachable
-    end.
-
-same_host(Node) ->
-    [_, Host] = string:split(atom_to_list(Node), "@"),
-    Mine = case string:split(atom_to_list(erlang:node()), "@") of
-               [_, H] -> H;
-               _ -> undefined
-           end,
-    lists:member(Host, ["127.0.0.1", "localhost", net_adm:localhost(), Mine]).
 
 %% The request's verb is the API function's name ({info, T, I} for info/2).
 checked(Args, Request) ->
@@ -654,7 +558,7 @@ sel_more(F, Args, {heirloom_select, Tab, Spec, Limit, Rev, After} = Cont, Acc) -
     end.
 
 sel_chunk(F, Args, Tab, Spec, {Op, Rev, Limit}, After) ->
-    case default_path() of
+    case heirloom_path:default_path() of
         {nif, Env} ->
             case heirloom_nif:select(Env, Tab, Spec, {Op, Rev, Limit, ?NIF_ROWS}, After) of
                 {error, bad_handle} ->
