@@ -7,6 +7,7 @@
 # (the full run only); QUICK=1 runs 100k rows in under a minute and prints.
 Code.require_file("bench_support.exs", __DIR__)
 Code.require_file("types.exs", __DIR__)
+Code.require_file("select_rows.exs", __DIR__)
 alias HeirloomTest.{CNode, Peer, EtsServer}
 
 quick = System.get_env("QUICK") in ["1", "true"]
@@ -414,6 +415,9 @@ out =
 
 # --- table types and key-based operations (bench/types.exs) --------------------
 out = out ++ BenchTypes.run(rows, samples, cnode, say)
+
+# --- the select family (bench/select_rows.exs; make bench-ms runs it alone) ----
+out = out ++ BenchSelect.run(rows, 5, cnode, say)
 
 unless quick, do: File.write!(Path.join(__DIR__, "RESULTS.md"), out)
 GenServer.stop(c)

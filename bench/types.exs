@@ -1,6 +1,5 @@
 # The table types and the key-based operations, next to ETS on the same rows
-# in the same run (bench/run.exs calls BenchTypes.run/4; it also runs alone:
-# see BenchTypes.main/0). Latencies are medians in µs; a fold is timed whole.
+# in the same run (bench/run.exs calls BenchTypes.run/4). Latencies are medians in µs; a fold is timed whole.
 defmodule BenchTypes do
   def run(rows, samples, cnode, say) do
     key = fn i -> rem(i * 7919, rows) + 1 end
