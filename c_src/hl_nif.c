@@ -15,7 +15,7 @@
  * Scheduling: reads of small objects run on normal schedulers (a lookup is
  * a B-tree walk in mapped memory and a decode, about a microsecond). A read
  * returns `dirty`, and the Erlang side repeats it on the dirty variant, when
- * it finds an object over HL_NIF_DIRTY_BYTES (a normal scheduler never
+ * it finds objects over HL_NIF_DIRTY_BYTES in all (a normal scheduler never
  * decodes megabytes) or when it would have to wait for one of the store's
  * locks (hl_store_no_wait): the first read of a table takes a lock that a
  * write opening the same table holds for its whole transaction. Row writes
@@ -187,13 +187,15 @@ typedef struct {
     ERL_NIF_TERM list;
     int dirty_ok;
     int too_big;
+    size_t bytes; /* decoded so far: a bag key of many small objects counts too */
 } lookup_ctx;
 
 static int on_row(void *ctx, hl_bytes obj)
 {
     lookup_ctx *c = ctx;
     ERL_NIF_TERM t;
-    if (!c->dirty_ok && obj.len > HL_NIF_DIRTY_BYTES) {
+    c->bytes += obj.len;
+    if (!c->dirty_ok && c->bytes > HL_NIF_DIRTY_BYTES) {
         c->too_big = 1;
         return 1; /* stop: redo on a dirty scheduler */
     }
@@ -260,7 +262,7 @@ static void epilogue(call_args *a)
 static ERL_NIF_TERM lookup_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirty_ok)
 {
     call_args a;
-    lookup_ctx c = {env, enif_make_list(env, 0), dirty_ok, 0};
+    lookup_ctx c = {env, enif_make_list(env, 0), dirty_ok, 0, 0};
     int rc = prologue(env, argv, 1, &a);
     if (!rc) {
         hl_store_no_wait(!dirty_ok);

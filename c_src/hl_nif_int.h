@@ -59,12 +59,14 @@ void hl_nif_write_bind(const hl_nif_calls *calls);
 int hl_nif_decode(ErlNifEnv *env, hl_bytes t, ERL_NIF_TERM *out);
 /* Terms gathered in order: an hl_store_row_fn (hl_nif_add_term) prepends
  * each decoded term to list; hl_nif_in_order reverses it at the end. With
- * dirty_ok 0, a term over HL_NIF_DIRTY_BYTES stops the walk (too_big). */
+ * dirty_ok 0, terms over HL_NIF_DIRTY_BYTES in all stop the walk (too_big):
+ * one large term, or a bag key's many small ones. */
 typedef struct {
     ErlNifEnv *env;
     ERL_NIF_TERM list;
     size_t n;
     int dirty_ok, too_big;
+    size_t bytes;
 } hl_nif_terms;
 int hl_nif_add_term(void *ctx, hl_bytes t);
 ERL_NIF_TERM hl_nif_in_order(hl_nif_terms *c);

@@ -42,7 +42,8 @@ int hl_nif_add_term(void *ctx, hl_bytes t)
 {
     hl_nif_terms *c = ctx;
     ERL_NIF_TERM x;
-    if (!c->dirty_ok && t.len > HL_NIF_DIRTY_BYTES) {
+    c->bytes += t.len;
+    if (!c->dirty_ok && c->bytes > HL_NIF_DIRTY_BYTES) {
         c->too_big = 1;
         return 1;
     }
@@ -72,7 +73,7 @@ static ERL_NIF_TERM step_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirt
     call_args a;
     char how[8];
     hl_step st;
-    hl_nif_terms c = {env, enif_make_list(env, 0), 0, dirty_ok, 0};
+    hl_nif_terms c = {env, enif_make_list(env, 0), 0, dirty_ok, 0, 0};
     int rc = H->prologue(env, argv, 0, &a);
     if (!rc && enif_get_atom(env, argv[2], how, sizeof how, ERL_NIF_LATIN1) <= 0)
         rc = HL_EBADARG;
@@ -116,7 +117,7 @@ static ERL_NIF_TERM lookup_element_any(ErlNifEnv *env, const ERL_NIF_TERM argv[]
     call_args a;
     ErlNifSInt64 pos;
     int many = 0;
-    hl_nif_terms c = {env, enif_make_list(env, 0), 0, dirty_ok, 0};
+    hl_nif_terms c = {env, enif_make_list(env, 0), 0, dirty_ok, 0, 0};
     int rc = H->prologue(env, argv, 1, &a);
     if (!rc && (!enif_get_int64(env, argv[3], &pos) || pos < 1))
         rc = HL_EBADARG;
@@ -178,7 +179,7 @@ HL_NIF_FN(hl_nif_fold_chunk)
     int arity, more = 0;
     hl_buf after = {0};
     hl_meta m = {0};
-    chunk_ctx c = {{env, enif_make_list(env, 0), 0, 1, 0}, 0, 1};
+    chunk_ctx c = {{env, enif_make_list(env, 0), 0, 1, 0, 0}, 0, 1};
     int rc = H->prologue(env, argv, 0, &a);
     if (!rc && (enif_get_atom(env, argv[2], dir, sizeof dir, ERL_NIF_LATIN1) <= 0 ||
                 (strcmp(dir, "foldl") && strcmp(dir, "foldr"))))

@@ -408,7 +408,7 @@ HL_NIF_FN(hl_nif_update_element_dirty)
 static ERL_NIF_TERM take_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirty)
 {
     call_args a;
-    hl_nif_terms c = {env, enif_make_list(env, 0), 0, 1, 0};
+    hl_nif_terms c = {env, enif_make_list(env, 0), 0, 1, 0, 0};
     if (!dirty && !small_args(env, argv, 2, 3))
         return H->atom("dirty");
     int rc = H->prologue(env, argv, 1, &a);

@@ -86,6 +86,20 @@ defmodule Heirloom.NifWriteTest do
     assert :heirloom.call(node, {:info, t, :size}) == length(keys)
   end
 
+  # A normal scheduler decodes at most HL_NIF_DIRTY_BYTES of objects in all:
+  # a bag key of many small objects is read on the dirty twin, whole.
+  test "a lookup of a bag key with many small objects goes dirty", %{node: node, dir: dir} do
+    env = env!(dir)
+    t = new_table(node, [:duplicate_bag, :public])
+    many = for i <- 1..20_000, do: {:k, i}
+    assert :heirloom.call(node, {:insert, t, many}) == true
+    assert :heirloom.call(node, {:insert, t, {:few, 1}}) == true
+    assert apply(:heirloom_nif, :lookup, [env, t, :k]) == :dirty
+    assert dirty(:lookup, [env, t, :k]) == many
+    assert normal(:lookup, [env, t, :few]) == [{:few, 1}]
+    assert Heirloom.lookup(t, :k) == many
+  end
+
   test "a protected table: its owner writes on a normal scheduler, others are refused",
        %{node: node, dir: dir} do
     env = env!(dir)
