@@ -10,6 +10,8 @@
  */
 #include "hl_term_int.h"
 
+#include <string.h>
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -155,6 +157,15 @@ static uint32_t utf8_next(const unsigned char *p, size_t *i)
 int hl_term_utf8_ok(const unsigned char *p, size_t n)
 {
     size_t i = 0, chars = 0;
+    /* ASCII (node names, most atoms: several per call) eight bytes a step */
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+        i += 8;
+        chars += 8;
+    }
     while (i < n) {
         unsigned c = p[i];
         size_t more;
