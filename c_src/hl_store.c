@@ -213,7 +213,7 @@ int hl_store_op_meta(hl_store_op *op, hl_bytes name)
 {
     unsigned char tmp[HL_STORE_HASHED_KEY];
     MDB_val k;
-    int cacheable = op->mode == HL_OP_READ && !(op->meta_gen & 1);
+    int cacheable = !(op->meta_gen & 1); /* op_try decides which ops may */
     if (cacheable && hl_store_mcache_get(op, name))
         return HL_OK;
     int hashed = hl_store_key_of(name, tmp, &k);
@@ -416,7 +416,17 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs, int hold)
      * snapshot has every meta change up to it and none after (odd: not
      * known, no cache). */
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    op->meta_gen = op->mode == HL_OP_READ && hl_store_meta_gen(op->s) == gen ? gen : 1;
+    if (op->mode == HL_OP_READ) {
+        op->meta_gen = hl_store_meta_gen(op->s) == gen ? gen : 1;
+    } else {
+        /* A row write holds the write lock, which every meta change takes
+         * (and moves the generation under): the generation now is the one
+         * its snapshot has, and stays so until it commits. Writes that
+         * change a meta themselves (no HL_OPF_DBI, or EXCL) read it afresh.
+         * Odd: a writer died mid-change; not known. */
+        uint64_t now = hl_store_meta_gen(op->s);
+        op->meta_gen = op->mode == HL_OP_WRITE && (needs & HL_OPF_DBI) && !(now & 1) ? now : 1;
+    }
     if (needs & HL_OPF_META)
         rc = hl_store_op_meta(op, name);
     if (!rc && (needs & HL_OPF_DBI))

@@ -101,8 +101,8 @@ typedef struct {
     int dropped;         /* mdb_drop(.., 1) closed `dbi` */
     int wlocked;         /* holds the store's write lock (writes, from before txn) */
     int meta_changed;    /* wrote a table's meta (hl_store_tables.c): see meta_gen */
-    uint64_t meta_gen;   /* reads: the store's meta generation their snapshot has,
-                          * or 1 (odd: unknown, no cache) */
+    uint64_t meta_gen;   /* reads and row writes: the store's meta generation
+                          * their snapshot has, or 1 (odd: unknown, no cache) */
     int retry;           /* RETRY_* the whole operation asks for (hl_store_again) */
     unsigned long epoch; /* the store's epoch before txn began */
     uint64_t dbid;

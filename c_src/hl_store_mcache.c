@@ -1,6 +1,8 @@
 /*
- * hl_store_mcache.c: the last table's meta each thread read, for reads of
- * the same table (contract in hl_store_int.h).
+ * hl_store_mcache.c: the last table's meta each thread read, for reads and
+ * row writes of the same table (contract in hl_store_int.h; a row write
+ * holds the write lock that every meta change takes, so the generation it
+ * sees cannot move under it: hl_store.c's op_try).
  *
  * Why: a lookup otherwise spends a search of LMDB's main database and one
  * of the meta database, and a decode, before it reaches its row. The one
