@@ -117,6 +117,31 @@ defmodule Heirloom.NifWriteTest do
     assert :heirloom.call(node, {:lookup, t, 9}) == []
   end
 
+  # Row writes take the table's meta from the thread's cache when the meta
+  # generation has not moved: a protection change must still stop the next
+  # write at once.
+  test "a write after the owner narrows the access is refused", %{node: node, dir: dir} do
+    env = env!(dir)
+    t = Heirloom.new(:"nifw_narrow_#{System.unique_integer([:positive])}", [:named_table, :public])
+    me = self()
+
+    writer =
+      spawn(fn ->
+        for i <- 1..2 do
+          receive do
+            :go -> send(me, {:wrote, i, normal(:insert, [env, t, {i, :other}])})
+          end
+        end
+      end)
+
+    send(writer, :go)
+    assert_receive {:wrote, 1, true}
+    assert Heirloom.setopts(t, {:protection, :protected}) == true
+    send(writer, :go)
+    assert_receive {:wrote, 2, {:error, :access}}
+    assert :heirloom.call(node, {:lookup, t, 2}) == []
+  end
+
   test "a large write goes dirty, having written nothing, and its twin writes it",
        %{node: node, dir: dir} do
     env = env!(dir)
