@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,19 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
+/* --exit-with-stdin: EOF (or an error) on standard input means the process
+ * that started us through a pipe is gone; stop as SIGTERM would. What is
+ * written to stdin is read and dropped. */
+static void on_stdin(void *ctx, int fd, short revents)
+{
+    char buf[256];
+    (void)ctx;
+    (void)revents;
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+        stop_flag = 1;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: heirloom_node [options]\n"
@@ -50,6 +64,9 @@ static void usage(FILE *f)
                "  --map-size BYTES     the most this node grows the store to (default 64 GiB)\n"
                "  --net-ticktime SECS  drop peers silent this long (default 60)\n"
                "  --verbose            log refused requests and connection events\n"
+               "  --exit-with-stdin    stop when standard input closes (a parent's pipe:\n"
+               "                       test harnesses; never for a node whose data must\n"
+               "                       outlive the VM that started it)\n"
                "  --default-dir        print the default store directory for --name, exit\n"
                "  --help, --version\n");
 }
@@ -157,6 +174,7 @@ typedef struct {
     int port, ticktime, verbose;
     size_t map_size;
     int print_dir;
+    int exit_with_stdin;
 } cli;
 
 /* The one place the default store directory is decided: the embedded
@@ -181,6 +199,7 @@ static int parse(int argc, char **argv, cli *c)
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {"default-dir", no_argument, 0, 'D'},
+                                         {"exit-with-stdin", no_argument, 0, 'e'},
                                          {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -224,6 +243,9 @@ static int parse(int argc, char **argv, cli *c)
         case 'D':
             c->print_dir = 1;
             break;
+        case 'e':
+            c->exit_with_stdin = 1;
+            break;
         default:
             usage(stderr);
             return -1;
@@ -256,7 +278,7 @@ static unsigned fresh_creation(void)
 
 int main(int argc, char **argv)
 {
-    cli c = {"heirloom@127.0.0.1", NULL, NULL, NULL, "127.0.0.1", "none", 0, 60, 0, 0, 0};
+    cli c = {"heirloom@127.0.0.1", NULL, NULL, NULL, "127.0.0.1", "none", 0, 60, 0, 0, 0, 0};
     char err[8192], cookie[1024], dir[4096], cookie_path[4096];
     hl_store *store = NULL;
     hl_loop *loop = NULL;
@@ -303,6 +325,10 @@ int main(int argc, char **argv)
                        c.verbose};
     if (hl_node_start(&node, &no, store, loop, err, sizeof err))
         goto fail;
+    if (c.exit_with_stdin && hl_loop_add(loop, STDIN_FILENO, POLLIN, on_stdin, NULL)) {
+        snprintf(err, sizeof err, "cannot watch standard input");
+        goto fail;
+    }
     printf("heirloom_node ready name=%s port=%d dir=%s pid=%d\n", c.name, hl_node_port(node), c.dir,
            (int)getpid());
     fflush(stdout);

@@ -55,4 +55,39 @@ defmodule Heirloom.CliTest do
     assert code != 0
     assert out =~ "--sync"
   end
+
+  # The node started through a pipe: with --exit-with-stdin it stops when
+  # the pipe closes (its parent is gone); without, it lives on.
+  test "--exit-with-stdin stops the node when its parent's pipe closes" do
+    for flag <- [true, false] do
+      dir = HeirloomTest.tmp_dir("stdin")
+
+      args =
+        base_args("stdin") ++
+          ["--cookie", "#{Node.get_cookie()}", "--dir", dir] ++ if(flag, do: ["--exit-with-stdin"], else: [])
+
+      port =
+        Port.open({:spawn_executable, CNode.exe()}, [
+          :binary,
+          :exit_status,
+          :stderr_to_stdout,
+          {:line, 4096},
+          args: args
+        ])
+
+      assert_receive {^port, {:data, {:eol, "heirloom_node ready " <> rest}}}, 10_000
+      [_, pid] = Regex.run(~r/pid=(\d+)/, rest)
+      os_pid = String.to_integer(pid)
+      Port.close(port)
+
+      if flag do
+        HeirloomTest.wait_until(fn -> not HeirloomTest.os_alive?(os_pid) end)
+      else
+        Process.sleep(300)
+        assert HeirloomTest.os_alive?(os_pid)
+        HeirloomTest.kill(os_pid, "KILL")
+        HeirloomTest.wait_until(fn -> not HeirloomTest.os_alive?(os_pid) end)
+      end
+    end
+  end
 end

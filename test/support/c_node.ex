@@ -67,8 +67,10 @@ defmodule HeirloomTest.CNode do
   end
 
   defp launch(st) do
+    # --exit-with-stdin: if this VM dies hard (kill -9, a crash), its
+    # port's pipe closes and the C node stops instead of living on.
     args =
-      ["--name", "#{st.name}", "--cookie", "#{Node.get_cookie()}", "--dir", st.dir] ++
+      ["--name", "#{st.name}", "--cookie", "#{Node.get_cookie()}", "--dir", st.dir, "--exit-with-stdin"] ++
         st.extra_args
 
     port =
