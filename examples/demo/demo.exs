@@ -148,5 +148,14 @@ File.rm(dir <> ".log")
 File.rmdir(Path.dirname(dir))
 Node.stop()
 # epmd -kill refuses while any node is registered, so it never stops an epmd in use.
-if epmd_was_down != 0, do: Demo.sh("epmd -kill")
+# The nodes just stopped leave epmd when it sees their connections close: wait
+# (a few seconds at most) until none is listed, or -kill would refuse them.
+if epmd_was_down != 0 do
+  Enum.find(1..50, fn _ ->
+    not (Demo.sh("epmd -names") |> elem(0) |> String.contains?("name ")) or (Process.sleep(100) && false)
+  end)
+
+  Demo.sh("epmd -kill")
+end
+
 Demo.say("\nDemo finished; its VMs, C node and store are gone (and epmd, if the demo started it).")
