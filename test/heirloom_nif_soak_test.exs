@@ -7,13 +7,12 @@ defmodule Heirloom.NifSoakTest do
   # from the NIF and the C node as before. The run prints its counts and the
   # number of lost rows, which must be 0.
   use ExUnit.Case, async: false
+
+  import HeirloomTest.Soak, only: [seconds: 0, seed: 0, last_ack: 2]
   @moduletag :soak
   @moduletag timeout: :infinity
 
   alias HeirloomTest.{CNode, Peer}
-
-  defp seconds, do: String.to_integer(System.get_env("SOAK_SECONDS", "60"))
-  defp seed, do: String.to_integer(System.get_env("SOAK_SEED", "#{:erlang.unique_integer([:positive])}"))
 
   # Loaded into each peer VM: writers that insert {I, I * 7} through the
   # NIF as fast as it acknowledges, telling `to` each acknowledged I.
@@ -32,14 +31,6 @@ defmodule Heirloom.NifSoakTest do
     end
   end
   """
-
-  defp last_ack(pid, last) do
-    receive do
-      {:acked, ^pid, i} -> last_ack(pid, max(i, last))
-    after
-      100 -> last
-    end
-  end
 
   test "kill -9 of a VM writing through the NIF loses no acknowledged row" do
     s = seed()

@@ -4,13 +4,12 @@ defmodule Heirloom.SoakTest do
   # 60) each. Every write that was acknowledged must be found afterwards; the
   # run prints its counts and the number of lost rows, which must be 0.
   use ExUnit.Case, async: false
+
+  import HeirloomTest.Soak, only: [seconds: 0, seed: 0, last_ack: 2]
   @moduletag :soak
   @moduletag timeout: :infinity
 
   alias HeirloomTest.CNode
-
-  defp seconds, do: String.to_integer(System.get_env("SOAK_SECONDS", "60"))
-  defp seed, do: String.to_integer(System.get_env("SOAK_SEED", "#{:erlang.unique_integer([:positive])}"))
 
   defp call(node, req), do: :gen_server.call({:heirloom, node}, req, 30_000)
 
@@ -35,14 +34,6 @@ defmodule Heirloom.SoakTest do
     call(node, req)
   catch
     :exit, _ -> :down
-  end
-
-  defp last_ack(pid, last) do
-    receive do
-      {:acked, ^pid, i} -> last_ack(pid, max(i, last))
-    after
-      100 -> last
-    end
   end
 
   defp lost(node, t, last) do
