@@ -182,29 +182,6 @@ static ERL_NIF_TERM nif_open(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     return enif_make_tuple2(env, am_ok, t);
 }
 
-typedef struct {
-    ErlNifEnv *env;
-    ERL_NIF_TERM list;
-    int dirty_ok;
-    int too_big;
-    size_t bytes; /* decoded so far: a bag key of many small objects counts too */
-} lookup_ctx;
-
-static int on_row(void *ctx, hl_bytes obj)
-{
-    lookup_ctx *c = ctx;
-    ERL_NIF_TERM t;
-    c->bytes += obj.len;
-    if (!c->dirty_ok && c->bytes > HL_NIF_DIRTY_BYTES) {
-        c->too_big = 1;
-        return 1; /* stop: redo on a dirty scheduler */
-    }
-    if (!enif_binary_to_term(c->env, obj.data, obj.len, &t, 0))
-        return HL_EBADARG;
-    c->list = enif_make_list_cell(c->env, t, c->list);
-    return 0;
-}
-
 /* Common prologue: env, canonical table and (with_key) key. */
 static int prologue(ErlNifEnv *env, const ERL_NIF_TERM argv[], int with_key, call_args *a)
 {
@@ -262,23 +239,20 @@ static void epilogue(call_args *a)
 static ERL_NIF_TERM lookup_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int dirty_ok)
 {
     call_args a;
-    lookup_ctx c = {env, enif_make_list(env, 0), dirty_ok, 0, 0};
+    hl_nif_terms c = {env, enif_make_list(env, 0), 0, dirty_ok, 0, 0};
     int rc = prologue(env, argv, 1, &a);
     if (!rc) {
         hl_store_no_wait(!dirty_ok);
         do
             rc = hl_store_lookup(a.e->store, hl_buf_view(&a.tab), reader(&a), hl_buf_view(&a.key),
-                                 on_row, &c);
+                                 hl_nif_add_term, &c);
         while (redo_as_caller(env, &a, &rc));
         hl_store_no_wait(0);
     }
     epilogue(&a);
     if (c.too_big || rc == HL_EWOULDBLOCK)
         return am_dirty;
-    ERL_NIF_TERM in_order; /* a bag's objects were prepended */
-    return rc                                               ? error_term(env, rc)
-           : enif_make_reverse_list(env, c.list, &in_order) ? in_order
-                                                            : c.list;
+    return rc ? error_term(env, rc) : hl_nif_in_order(&c);
 }
 
 static ERL_NIF_TERM nif_lookup(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
