@@ -52,39 +52,42 @@ from_dets(Tab, Dets) ->
     %% chunks are gathered backwards: reversed, a bag's objects of one key
     %% go in in Dets's order
     Insert = fun(Objects) -> heirloom:insert(Tab, lists:reverse(Objects)) end,
-    case catch dets:foldl(fun(O, Acc) -> flush([O | Acc], Insert) end, [], Dets) of
-        Rest when is_list(Rest) -> _ = Insert(Rest), true;
+    case catch dets:foldl(fun(O, Acc) -> gather(O, Acc, Insert) end, {0, []}, Dets) of
+        {N, Rest} when is_integer(N) -> _ = Insert(Rest), true;
         {error, _} -> badarg([Tab, Dets]);
         {'EXIT', {badarg, _}} -> badarg([Tab, Dets]);
         {'EXIT', Reason} -> exit(Reason)
     end.
 
-flush(Acc, Insert) when length(Acc) >= ?CHUNK ->
-    _ = Insert(Acc),
-    [];
-flush(Acc, _) ->
-    Acc.
+%% A chunk is inserted when it is full; the count saves a length/1 per object.
+gather(O, {N, Acc}, Insert) when N + 1 >= ?CHUNK ->
+    _ = Insert([O | Acc]),
+    {0, []};
+gather(O, {N, Acc}, _) ->
+    {N + 1, [O | Acc]}.
 
 %% @doc As `ets:to_dets/2': the Dets table is emptied and filled with the
 %% table's objects; returns the Dets table.
 to_dets(Tab, Dets) ->
     heirloom:info(Tab, type) =/= undefined orelse badarg([Tab, Dets]),
-    Chunks = fun(Cont0) -> fun(read) -> dets_chunk(Cont0); (close) -> ok end end,
-    First = select_first(Tab, [{'_', [], ['$_']}], ?CHUNK),
-    case catch dets:init_table(Dets, (Chunks)(First), [{format, term}]) of
+    Input = input(fun() -> heirloom:select(Tab, [{'_', [], ['$_']}], ?CHUNK) end),
+    case catch dets:init_table(Dets, Input, [{format, term}]) of
         ok -> Dets;
         {error, _} -> badarg([Tab, Dets]);
         {'EXIT', {badarg, _}} -> badarg([Tab, Dets]);
         {'EXIT', Reason} -> exit(Reason)
     end.
 
-dets_chunk('$end_of_table') ->
-    end_of_input;
-dets_chunk({Objects, Cont}) ->
-    Next = heirloom:select(Cont),
-    {Objects, fun(read) -> dets_chunk(Next); (close) -> ok end}.
-
-select_first(Tab, Spec, N) -> heirloom:select(Tab, Spec, N).
+%% dets:init_table/3's input function: each read is the next select/3 chunk.
+input(Next) ->
+    fun(read) ->
+            case Next() of
+                '$end_of_table' -> end_of_input;
+                {Objects, Cont} -> {Objects, input(fun() -> heirloom:select(Cont) end)}
+            end;
+       (close) ->
+            ok
+    end.
 
 %% @doc As `ets:table/2': a QLC table over a Heirloom table. Traversal by
 %% `select' in chunks (the default), by `first_next' or `last_prev', or by

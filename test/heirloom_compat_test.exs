@@ -92,7 +92,8 @@ defmodule Heirloom.CompatTest do
       {e, h} = tabs = pair(type, objects(30))
       src = :"#{name()}"
       {:ok, ^src} = :dets.open_file(src, file: ~c"#{dir}/#{src}.dets", type: dets_type)
-      :ok = :dets.insert(src, objects(50))
+      # past two of from_dets's 1,000-object chunks
+      :ok = :dets.insert(src, objects(50) ++ for(i <- 1..2_500, do: {1_000 + i, i, :many}))
 
       assert :ets.from_dets(e, src) == Heirloom.from_dets(h, src)
       assert same_contents(tabs), "#{path} #{type} from_dets"
