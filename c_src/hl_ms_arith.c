@@ -163,8 +163,9 @@ static int arith(hl_ms *ms, uint32_t f, num a, num b, hl_bytes *out)
 
 static int is_neg(num n)
 {
-    /* a bignum's sign byte: SMALL_BIG_EXT [110, n, sign], LARGE_BIG_EXT [111, n:4, sign] */
-    return n.k == N_INT ? n.i < 0 : n.v.data[n.v.data[0] == HL_TAG_SMALL_BIG ? 2 : 5] != 0;
+    hl_int v;
+    size_t pos = 0;
+    return n.k == N_INT ? n.i < 0 : !hl_term_read_int(n.v.data, n.v.len, &pos, &v) && v.neg;
 }
 
 /* x bsl s, or x bsr s when right; s of any size. */
@@ -290,6 +291,7 @@ static int unary(hl_ms *ms, uint32_t f, hl_bytes v, hl_bytes *out)
 int hl_ms_arith(hl_ms *ms, uint32_t f, const hl_bytes *a, uint32_t n, hl_bytes *out)
 {
     double x, y;
+    num p, q;
     int rc;
     switch (f) {
     case F_PLUS:
@@ -299,9 +301,11 @@ int hl_ms_arith(hl_ms *ms, uint32_t f, const hl_bytes *a, uint32_t n, hl_bytes *
             return unary(ms, f, a[0], out);
         return arith(ms, f, hl_ms_num_of(a[0]), hl_ms_num_of(a[1]), out);
     case F_DIVIDE:
-        if (hl_ms_num_of(a[0]).k == N_NONE || hl_ms_num_of(a[1]).k == N_NONE)
+        p = hl_ms_num_of(a[0]);
+        q = hl_ms_num_of(a[1]);
+        if (p.k == N_NONE || q.k == N_NONE)
             return HL_MS_RAISE;
-        if ((rc = to_double(hl_ms_num_of(a[0]), &x)) || (rc = to_double(hl_ms_num_of(a[1]), &y)))
+        if ((rc = to_double(p, &x)) || (rc = to_double(q, &y)))
             return rc;
         return y == 0.0 ? HL_MS_RAISE : put_float(ms, x / y, out);
     case F_ABS:
