@@ -32,7 +32,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Term buffers a test may hand out; a file that builds many defines more
+ * before including this. */
+#ifndef MAX_BUFS
 #define MAX_BUFS 256
+#endif
 /* Not the 64 GiB default: valgrind cannot map that much. */
 #define TEST_MAP ((size_t)1 << 30)
 

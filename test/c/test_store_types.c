@@ -3,92 +3,12 @@
  * (ordered_set, bag, duplicate_bag) and of the key-based operations and
  * walks of every type (hl_store.h: delete_object, take, step, chunk).
  *
- * Each test gets a fresh store in its own mkdtemp directory, removed in
- * teardown; a fixture owns every term buffer it hands out.
+ * The fixture (a fresh store per test, term buffers it owns) is
+ * store_fixture.h's, shared with the other test_store*.c.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include "hl_store_int.h"
-#include "hl_term.h"
-
-#include <ftw.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+/* test_bags and test_chunks build thousands of terms */
 #define MAX_BUFS 4096
-#define TEST_MAP ((size_t)1 << 28)
-
-typedef struct {
-    char dir[64];
-    hl_store *s;
-    hl_buf bufs[MAX_BUFS];
-    size_t nbufs;
-} fixture;
-
-static const hl_bytes cnode = {NULL, 0};
-
-static void open_store(fixture *f)
-{
-    char err[256] = "";
-    hl_store_opts o = {f->dir, TEST_MAP, 0, 0, NULL, NULL};
-    if (hl_store_open(&o, &f->s, err, sizeof err))
-        fail_msg("open: %s", err);
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    strcpy(f->dir, "/tmp/hl_types_test_XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    open_store(f);
-    *state = f;
-    return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    hl_store_close(f->s);
-    for (size_t i = 0; i < f->nbufs; i++)
-        hl_buf_free(&f->bufs[i]);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
-}
-
-static hl_buf *new_buf(fixture *f)
-{
-    assert_true(f->nbufs < MAX_BUFS);
-    return &f->bufs[f->nbufs++];
-}
-
-static hl_bytes atom(fixture *f, const char *name)
-{
-    hl_buf *b = new_buf(f);
-    assert_int_equal(hl_term_put_atom(b, name, strlen(name)), HL_OK);
-    return hl_buf_view(b);
-}
-
-static hl_bytes integer(fixture *f, int64_t v)
-{
-    hl_buf *b = new_buf(f);
-    assert_int_equal(hl_term_put_int(b, v), HL_OK);
-    return hl_buf_view(b);
-}
+#include "store_fixture.h"
 
 /* A canonical float (NEW_FLOAT_EXT). */
 static hl_bytes flt(fixture *f, double d)
@@ -99,17 +19,6 @@ static hl_bytes flt(fixture *f, double d)
     assert_int_equal(hl_buf_append_byte(b, 70), HL_OK);
     assert_int_equal(hl_buf_append_u32(b, (uint32_t)(u >> 32)), HL_OK);
     assert_int_equal(hl_buf_append_u32(b, (uint32_t)u), HL_OK);
-    return hl_buf_view(b);
-}
-
-static hl_bytes binary(fixture *f, size_t len, unsigned char fill)
-{
-    hl_buf *b = new_buf(f);
-    unsigned char *p = malloc(len);
-    assert_non_null(p);
-    memset(p, fill, len);
-    assert_int_equal(hl_term_put_binary(b, p, len), HL_OK);
-    free(p);
     return hl_buf_view(b);
 }
 
@@ -185,7 +94,7 @@ static void all_rows(fixture *f, hl_bytes tab, seen *s)
     assert_int_equal(hl_store_each_object(f->s, tab, cnode, see, s), HL_OK);
 }
 
-static void lookup(fixture *f, hl_bytes tab, hl_bytes key, seen *s)
+static void lookup_rows(fixture *f, hl_bytes tab, hl_bytes key, seen *s)
 {
     assert_int_equal(hl_store_lookup(f->s, tab, cnode, key, see, s), HL_OK);
 }
@@ -193,13 +102,6 @@ static void lookup(fixture *f, hl_bytes tab, hl_bytes key, seen *s)
 static int step(fixture *f, hl_bytes tab, hl_step how, hl_bytes key, seen *s)
 {
     return hl_store_step(f->s, tab, cnode, how, key, see, s);
-}
-
-static uint64_t size_of(fixture *f, hl_bytes tab)
-{
-    hl_table_stats st;
-    assert_int_equal(hl_store_stats(f->s, tab, &st), HL_OK);
-    return st.size;
 }
 
 static const hl_bytes none = {NULL, 0};
@@ -242,12 +144,11 @@ static void test_ordered_set_order_and_equality(void **state)
     all_rows(f, tab, &s);
     expect(&s, 5, o1f, o25, o3, big, oa);
     assert_int_equal(size_of(f, tab), 5);
-    lookup(f, tab, integer(f, 1), &s);
+    lookup_rows(f, tab, integer(f, 1), &s);
     expect(&s, 1, o1f);
     /* The comparator is installed again by a fresh open. */
-    hl_store_close(f->s);
-    open_store(f);
-    lookup(f, tab, flt(f, 3.0), &s);
+    reopen(f);
+    lookup_rows(f, tab, flt(f, 3.0), &s);
     expect(&s, 1, o3);
     put(f, tab, pair(f, integer(f, 2), x));
     assert_int_equal(step(f, tab, HL_STEP_FIRST, none, &s), HL_OK);
@@ -284,7 +185,7 @@ static void test_ordered_set_long_keys_refused(void **state)
     hl_bytes k = binary(f, 600, 7), obj = pair(f, k, atom(f, "v"));
     seen s = {0};
     assert_int_equal(hl_store_insert(f->s, tab, cnode, &obj, 1, 0, NULL), HL_EUNSUPPORTED);
-    lookup(f, tab, k, &s);
+    lookup_rows(f, tab, k, &s);
     expect(&s, 0);
     assert_int_equal(hl_store_delete_key(f->s, tab, cnode, k), HL_OK);
     assert_int_equal(step(f, tab, HL_STEP_NEXT, k, &s), HL_EUNSUPPORTED);
@@ -305,9 +206,9 @@ static void test_bags(void **state)
     assert_int_equal(hl_store_insert(f->s, d, cnode, list, 6, 0, NULL), HL_OK);
     /* ETS fills a bag from a list's end; -0.0 =:= 0.0 in OTP 25, so the
      * first written stays: [{a,-0.0},{a,1},{a,2}], as ets:lookup gives. */
-    lookup(f, b, a, &s);
+    lookup_rows(f, b, a, &s);
     expect(&s, 3, an0, a1, a2);
-    lookup(f, d, a, &s);
+    lookup_rows(f, d, a, &s);
     expect(&s, 5, a1, a2, a1, a0, an0);
     assert_int_equal(size_of(f, b), 4);
     assert_int_equal(size_of(f, d), 6);
@@ -316,11 +217,11 @@ static void test_bags(void **state)
     assert_true(found);
     /* delete_object removes every equal object, and only those. */
     assert_int_equal(hl_store_delete_object(f->s, d, cnode, a1), HL_OK);
-    lookup(f, d, a, &s);
+    lookup_rows(f, d, a, &s);
     expect(&s, 3, a2, a0, an0);
     /* A new object goes after the others, even after deletions. */
     put(f, d, a1);
-    lookup(f, d, a, &s);
+    lookup_rows(f, d, a, &s);
     expect(&s, 4, a2, a0, an0, a1);
     /* insert_new: any existing key writes nothing. */
     hl_bytes both[] = {pair(f, atom(f, "c"), a), b1};
@@ -331,7 +232,7 @@ static void test_bags(void **state)
     /* take gives the key's objects in order and deletes them. */
     assert_int_equal(hl_store_take(f->s, b, cnode, a, see, &s), HL_OK);
     expect(&s, 3, an0, a1, a2);
-    lookup(f, b, a, &s);
+    lookup_rows(f, b, a, &s);
     expect(&s, 0);
     assert_int_equal(hl_store_delete_key(f->s, d, cnode, a), HL_OK);
     assert_int_equal(size_of(f, d), 1);
@@ -351,7 +252,7 @@ static void test_bag_long_keys(void **state)
     put(f, d, o1);
     put(f, d, o3);
     put(f, d, o2);
-    lookup(f, d, k, &s);
+    lookup_rows(f, d, k, &s);
     expect(&s, 2, o1, o2);
     assert_int_equal(step(f, d, HL_STEP_FIRST, none, &s), HL_OK);
     assert_int_equal(s.n, 1);
@@ -477,13 +378,13 @@ static void test_store_update_ops(void **state)
     assert_int_equal(hl_store_update_counter(f->s, o, cnode, flt(f, 2.0), one,
                                              pair(f, atom(f, "other"), integer(f, 5)), &res),
                      HL_OK);
-    lookup(f, o, two, &s);
+    lookup_rows(f, o, two, &s);
     expect(&s, 1, pair(f, flt(f, 2.0), integer(f, 6)));
     /* A bad op (the key's position) writes nothing. */
     res.len = 0;
     assert_int_equal(hl_store_update_counter(f->s, o, cnode, two, pair(f, one, one), none, &res),
                      HL_EBADARG);
-    lookup(f, o, two, &s);
+    lookup_rows(f, o, two, &s);
     expect(&s, 1, pair(f, flt(f, 2.0), integer(f, 6)));
     int updated = 1, many = 0;
     assert_int_equal(
@@ -511,8 +412,6 @@ static void test_store_update_ops(void **state)
     assert_true(many);
     hl_buf_free(&res);
 }
-
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
