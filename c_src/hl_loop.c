@@ -23,8 +23,10 @@ struct hl_loop {
     size_t n, cap;
     int (*work)(void *ctx);
     void *work_ctx;
-    int more;        /* the last work slice left some */
-    long timeout_us; /* the next poll waits at most this (0: until the tick) */
+    int more;                /* the last work slice left some */
+    long timeout_us;         /* the next poll waits at most this (0: until the tick) */
+    long busy_us;            /* hl_loop_busy_wait */
+    long long last_event_ns; /* when a poll last reported events (0: never) */
 };
 
 void hl_loop_set_work(hl_loop *l, int (*fn)(void *ctx), void *ctx)
@@ -51,6 +53,11 @@ void hl_loop_free(hl_loop *l)
 void hl_loop_timeout(hl_loop *l, long usec)
 {
     l->timeout_us = usec;
+}
+
+void hl_loop_busy_wait(hl_loop *l, long usec)
+{
+    l->busy_us = usec > 0 ? usec : 0;
 }
 
 static long find(const hl_loop *l, int fd)
@@ -112,11 +119,35 @@ static void compact(hl_loop *l)
     l->n = j;
 }
 
-static long long now_ms(void)
+static long long now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static long long now_ms(void)
+{
+    return now_ns() / 1000000;
+}
+
+/*
+ * Poll without sleeping until events come or busy_us have passed since the
+ * last events: a sleep in poll() and the wake-up after it cost more than a
+ * call (hl_loop.h). Not when the round asked to hold wake-ups back (`held`)
+ * nor when the wait would not sleep anyway. Returns poll()'s answer, 0 when
+ * the time ran out.
+ */
+static int busy_poll(hl_loop *l, volatile sig_atomic_t *stop, long long wait_us, int held)
+{
+    if (!l->busy_us || !l->last_event_ns || held || wait_us == 0)
+        return 0;
+    long long until = l->last_event_ns + (long long)l->busy_us * 1000;
+    struct timespec zero = {0, 0};
+    int rc = 0;
+    while (!*stop && (rc = ppoll(l->pfds, l->n, &zero, NULL)) == 0 && now_ns() < until)
+        ;
+    return rc;
 }
 
 int hl_loop_run(hl_loop *l, volatile sig_atomic_t *stop, int tick_ms, void (*on_tick)(void *ctx),
@@ -127,13 +158,18 @@ int hl_loop_run(hl_loop *l, volatile sig_atomic_t *stop, int tick_ms, void (*on_
         compact(l);
         long long wait = l->more ? 0 : next_tick - now_ms();
         long long wait_us = wait < 0 ? 0 : wait * 1000;
-        if (l->timeout_us > 0 && l->timeout_us < wait_us)
+        int held = l->timeout_us > 0;
+        if (held && l->timeout_us < wait_us)
             wait_us = l->timeout_us;
         l->timeout_us = 0;
         struct timespec ts = {(time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000};
-        int rc = ppoll(l->pfds, l->n, &ts, NULL);
+        int rc = busy_poll(l, stop, wait_us, held);
+        if (rc == 0 && !*stop)
+            rc = ppoll(l->pfds, l->n, &ts, NULL);
         if (rc < 0 && errno != EINTR)
             return -1;
+        if (rc > 0)
+            l->last_event_ns = now_ns();
         /* Entries added by callbacks land past `n` and are polled next round. */
         size_t n = l->n;
         for (size_t i = 0; rc > 0 && i < n && !*stop; i++) {

@@ -30,6 +30,11 @@
 #error "HL_VERSION comes from src/heirloom.app.src through the Makefile"
 #endif
 
+/* hl_loop_busy_wait: with one caller in a loop of calls, 100 us catches its
+ * next request on the 2-vCPU VMs measured (latency 80 -> 40 us), at most
+ * 100 us of CPU per burst of calls. */
+#define HL_BUSY_WAIT_US 100
+
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
@@ -64,6 +69,8 @@ static void usage(FILE *f)
                "  --map-size BYTES     the most this node grows the store to (default 64 GiB)\n"
                "  --net-ticktime SECS  drop peers silent this long (default 60)\n"
                "  --verbose            log refused requests and connection events\n"
+               "  --busy-wait USEC     after serving, poll this long before sleeping\n"
+               "                       (default 100; 0: sleep at once, least CPU)\n"
                "  --exit-with-stdin    stop when standard input closes (a parent's pipe:\n"
                "                       test harnesses; never for a node whose data must\n"
                "                       outlive the VM that started it)\n"
@@ -175,6 +182,7 @@ typedef struct {
     size_t map_size;
     int print_dir;
     int exit_with_stdin;
+    long busy_wait_us;
 } cli;
 
 /* The one place the default store directory is decided: the embedded
@@ -200,8 +208,10 @@ static int parse(int argc, char **argv, cli *c)
                                          {"version", no_argument, 0, 'V'},
                                          {"default-dir", no_argument, 0, 'D'},
                                          {"exit-with-stdin", no_argument, 0, 'e'},
+                                         {"busy-wait", required_argument, 0, 'b'},
                                          {0, 0, 0, 0}};
     int o;
+    char *end;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 'n':
@@ -246,6 +256,13 @@ static int parse(int argc, char **argv, cli *c)
         case 'e':
             c->exit_with_stdin = 1;
             break;
+        case 'b':
+            c->busy_wait_us = strtol(optarg, &end, 10);
+            if (*optarg == 0 || *end || c->busy_wait_us < 0 || c->busy_wait_us > 1000000) {
+                fprintf(stderr, "heirloom_node: --busy-wait takes 0 to 1000000 microseconds\n");
+                return -1;
+            }
+            break;
         default:
             usage(stderr);
             return -1;
@@ -278,7 +295,8 @@ static unsigned fresh_creation(void)
 
 int main(int argc, char **argv)
 {
-    cli c = {"heirloom@127.0.0.1", NULL, NULL, NULL, "127.0.0.1", "none", 0, 60, 0, 0, 0, 0};
+    cli c = {"heirloom@127.0.0.1", NULL, NULL, NULL, "127.0.0.1", "none", 0, 60, 0, 0, 0, 0,
+             HL_BUSY_WAIT_US};
     char err[8192], cookie[1024], dir[4096], cookie_path[4096];
     hl_store *store = NULL;
     hl_loop *loop = NULL;
@@ -317,6 +335,7 @@ int main(int argc, char **argv)
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
+    hl_loop_busy_wait(loop, c.busy_wait_us);
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);

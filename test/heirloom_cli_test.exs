@@ -56,6 +56,37 @@ defmodule Heirloom.CliTest do
     assert out =~ "--sync"
   end
 
+  test "a bad --busy-wait fails" do
+    for v <- ["-1", "x", "", "1000001", "5us"] do
+      {out, code} = run(base_args("busy") ++ ["--busy-wait", v])
+      assert code != 0
+      assert out =~ "--busy-wait"
+    end
+  end
+
+  # Sleeps in poll() are the C node's voluntary context switches (its one
+  # thread, in /proc): with a long --busy-wait a caller's calls in a row
+  # find it awake; with 0 it sleeps after each burst. Counted, not timed.
+  test "--busy-wait keeps the node polling between calls; 0 lets it sleep" do
+    for {us, ok?} <- [{"1000000", &(&1 < 0.2)}, {"0", &(&1 > 0.5)}] do
+      c = CNode.start(args: ["--busy-wait", us])
+      node = CNode.name(c)
+      :t = :heirloom.call(node, {:new, :t, [:named_table, :public]})
+      true = :heirloom.call(node, {:insert, :t, {1, :a}})
+      [{1, :a}] = :heirloom.call(node, {:lookup, :t, 1})
+      before = sleeps(CNode.os_pid(c))
+      for _ <- 1..200, do: [{1, :a}] = :heirloom.call(node, {:lookup, :t, 1})
+      per_call = (sleeps(CNode.os_pid(c)) - before) / 200
+      assert ok?.(per_call), "--busy-wait #{us}: #{per_call} sleeps per call"
+      CNode.stop(c)
+    end
+  end
+
+  defp sleeps(os_pid) do
+    [_, n] = Regex.run(~r/^voluntary_ctxt_switches:\s+(\d+)/m, File.read!("/proc/#{os_pid}/status"))
+    String.to_integer(n)
+  end
+
   # The node started through a pipe: with --exit-with-stdin it stops when
   # the pipe closes (its parent is gone); without, it lives on.
   test "--exit-with-stdin stops the node when its parent's pipe closes" do
