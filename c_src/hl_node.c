@@ -176,20 +176,18 @@ static void refuse(hl_node *n, hl_bytes to, hl_bytes tag, int err)
  */
 static void handle_call(hl_node *n, hl_conn *c, hl_bytes sender, hl_bytes msg, int net_kernel)
 {
-    hl_bytes e, from, tag, request, node;
-    size_t arity, pos = 0;
+    hl_bytes m[3], ft[2], node;
+    size_t arity, farity, pos = 0;
     char verb[16];
-    if (hl_term_tuple_arity(msg.data, msg.len, &arity) || arity != 3 ||
-        hl_term_tuple_element(msg.data, msg.len, 1, &e) ||
-        hl_term_get_atom(e.data, e.len, verb, sizeof verb) || strcmp(verb, "$gen_call") ||
-        hl_term_tuple_element(msg.data, msg.len, 2, &e) ||
-        hl_term_tuple_element(e.data, e.len, 1, &from) ||
-        hl_term_tuple_element(e.data, e.len, 2, &tag) ||
-        hl_term_tuple_element(msg.data, msg.len, 3, &request)) {
+    /* {'$gen_call', {From, Tag}, Request}: each tuple split in one pass. */
+    if (hl_term_tuple_elements(msg.data, msg.len, m, 3, &arity) || arity != 3 ||
+        hl_term_get_atom(m[0].data, m[0].len, verb, sizeof verb) || strcmp(verb, "$gen_call") ||
+        hl_term_tuple_elements(m[1].data, m[1].len, ft, 2, &farity) || farity != 2) {
         if (n->verbose)
             fprintf(stderr, "heirloom_node: ignored a message that is not a gen_server call\n");
         return;
     }
+    hl_bytes from = ft[0], tag = ft[1], request = m[2];
     hl_buf caller = {0}, proved = {0};
     if (hl_term_canon(from.data, from.len, &pos, &caller) ||
         !hl_term_is_pid(caller.data, caller.len))
@@ -262,25 +260,24 @@ static int addressee(hl_node *n, hl_bytes to)
 static void on_message(void *ctx, hl_conn *c, hl_bytes control, hl_bytes msg)
 {
     hl_node *n = ctx;
-    hl_bytes e, to, sender = {NULL, 0};
+    hl_bytes e[4], sender = {NULL, 0};
+    size_t arity;
     int64_t type;
     int who;
-    if (hl_term_tuple_element(control.data, control.len, 1, &e) ||
-        hl_term_get_int(e.data, e.len, &type))
+    if (hl_term_tuple_elements(control.data, control.len, e, 4, &arity) || arity < 1 ||
+        hl_term_get_int(e[0].data, e[0].len, &type))
         return;
     switch (type) {
     case DOP_REG_SEND: /* {6, From, _, ToName} */
-        if (!hl_term_tuple_element(control.data, control.len, 2, &sender) &&
-            !hl_term_tuple_element(control.data, control.len, 4, &to) && (who = addressee(n, to)))
-            handle_call(n, c, sender, msg, who == 2);
+        if (arity >= 4 && (who = addressee(n, e[3])))
+            handle_call(n, c, e[1], msg, who == 2);
         break;
     case DOP_SEND_SENDER: /* {22, From, ToPid} */
-        if (!hl_term_tuple_element(control.data, control.len, 2, &sender) &&
-            !hl_term_tuple_element(control.data, control.len, 3, &to) && addressee(n, to) == 1)
-            handle_call(n, c, sender, msg, 0);
+        if (arity >= 3 && addressee(n, e[2]) == 1)
+            handle_call(n, c, e[1], msg, 0);
         break;
     case DOP_SEND: /* {2, _, ToPid}: no sender named */
-        if (!hl_term_tuple_element(control.data, control.len, 3, &to) && addressee(n, to) == 1)
+        if (arity >= 3 && addressee(n, e[2]) == 1)
             handle_call(n, c, sender, msg, 0);
         break;
     case DOP_MONITOR_P_EXIT:

@@ -501,17 +501,17 @@ static const struct {
 static int split(hl_bytes t, char *verb, size_t cap, req *r)
 {
     size_t arity;
-    hl_bytes e;
+    hl_bytes e[5];
     if (hl_term_get_atom(t.data, t.len, verb, cap) == HL_OK) {
         r->nargs = 0;
         return HL_OK;
     }
-    if (hl_term_tuple_arity(t.data, t.len, &arity) || arity < 1 || arity > 5 ||
-        hl_term_tuple_element(t.data, t.len, 1, &e) || hl_term_get_atom(e.data, e.len, verb, cap))
+    if (hl_term_tuple_elements(t.data, t.len, e, 5, &arity) || arity < 1 || arity > 5 ||
+        hl_term_get_atom(e[0].data, e[0].len, verb, cap))
         return HL_EBADARG;
     r->nargs = arity - 1;
     for (size_t i = 0; i < r->nargs; i++)
-        (void)hl_term_tuple_element(t.data, t.len, i + 2, &r->args[i]);
+        r->args[i] = e[i + 1];
     return HL_OK;
 }
 

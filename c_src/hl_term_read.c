@@ -240,6 +240,21 @@ int hl_term_tuple_element(const unsigned char *t, size_t len, size_t n, hl_bytes
     return HL_OK;
 }
 
+int hl_term_tuple_elements(const unsigned char *t, size_t len, hl_bytes *elems, size_t cap,
+                           size_t *arity)
+{
+    if (hl_term_tuple_arity(t, len, arity))
+        return HL_EBADARG;
+    size_t pos = t[0] == HL_TAG_SMALL_TUPLE ? 2 : 5;
+    for (size_t i = 0; i < *arity && i < cap; i++) {
+        size_t start = pos;
+        if (hl_term_skip(t, len, &pos))
+            return HL_EBADARG;
+        elems[i] = (hl_bytes){t + start, pos - start};
+    }
+    return HL_OK;
+}
+
 int hl_term_node_of(const unsigned char *t, size_t len, hl_bytes *node_atom)
 {
     hl_ident id;

@@ -110,6 +110,16 @@ int hl_term_tuple_arity(const unsigned char *t, size_t len, size_t *arity);
 int hl_term_tuple_element(const unsigned char *t, size_t len, size_t n, hl_bytes *elem);
 
 /*
+ * The elements of the tuple at t in one pass (hl_term_tuple_element walks
+ * from the start for each): *arity gets its arity, elems[i] views element
+ * i + 1 for i < min(arity, cap). HL_EBADARG if t is not a tuple or one of
+ * those first cap elements is malformed (later ones are not looked at);
+ * *arity and elems are then unspecified.
+ */
+int hl_term_tuple_elements(const unsigned char *t, size_t len, hl_bytes *elems, size_t cap,
+                           size_t *arity);
+
+/*
  * The node name of a pid, port or reference term at t, as a view of the
  * atom bytes inside it (byte-equal to a canonical atom term when t is
  * canonical). HL_EBADARG for other terms.

@@ -227,6 +227,21 @@ static void test_term_tuple_access(void **state)
     assert_int_equal(hl_term_tuple_element(call, sizeof call, 4, &e), HL_EBADARG);
     assert_int_equal(hl_term_tuple_element(call, 20, 3, &e), HL_EBADARG); /* truncated */
     assert_int_equal(hl_term_tuple_arity(call + 2, 10, &arity), HL_EBADARG);
+    /* all elements in one pass: the same views as one at a time */
+    hl_bytes all[3], one;
+    for (size_t cap = 0; cap <= 3; cap++) {
+        arity = 0;
+        assert_int_equal(hl_term_tuple_elements(call, sizeof call, all, cap, &arity), HL_OK);
+        assert_int_equal(arity, 3);
+        for (size_t i = 0; i < cap; i++) {
+            assert_int_equal(hl_term_tuple_element(call, sizeof call, i + 1, &one), HL_OK);
+            assert_ptr_equal(all[i].data, one.data);
+            assert_int_equal(all[i].len, one.len);
+        }
+    }
+    assert_int_equal(hl_term_tuple_elements(call, 20, all, 3, &arity), HL_EBADARG); /* truncated */
+    assert_int_equal(hl_term_tuple_elements(call, 20, all, 1, &arity), HL_OK); /* not looked at */
+    assert_int_equal(hl_term_tuple_elements(call + 2, 10, all, 3, &arity), HL_EBADARG);
     assert_int_equal(hl_term_node_of(call, sizeof call, &node), HL_EBADARG);
     assert_false(hl_term_is_pid(call, sizeof call));
     /* a latin-1 atom comes back as UTF-8 */
