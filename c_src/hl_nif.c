@@ -94,7 +94,7 @@ static int env_acquire(const char *dir, env_entry **out, char *err, size_t errle
         if (!e || !e->dir) {
             rc = HL_ENOMEM;
         } else {
-            hl_store_opts o = {dir, 0, 0, 1, NULL, NULL};
+            hl_store_opts o = {dir, 0, HL_STORE_SYNC_FOLLOW, 1, NULL, NULL};
             rc = hl_store_open(&o, &e->store, err, errlen);
         }
         if (rc) {

@@ -384,6 +384,26 @@ static void read_end(hl_store *s, MDB_txn *txn)
         mdb_txn_abort(txn);
 }
 
+/*
+ * A follower's write, holding the write lock: LMDB's NOSYNC flags off while
+ * the store's C node says its commits fsync, on otherwise. The flags are
+ * the environment's, changed only here, under the write lock, between
+ * transactions (LMDB reads them at commit); readers of this process read
+ * other bits of the same word. HL_EWOULDBLOCK for a write that may not wait
+ * and would now fsync.
+ */
+static int follow_sync(hl_store *s)
+{
+    int want = hl_store_sync_said(s);
+    if (want != s->env_syncs) {
+        int rc = mdb_env_set_flags(s->env, MDB_NOSYNC | MDB_NOMETASYNC, !want);
+        if (rc)
+            return hl_store_mdb_err(s, rc, "set sync flags");
+        s->env_syncs = want;
+    }
+    return want && no_wait ? HL_EWOULDBLOCK : HL_OK;
+}
+
 /* One attempt of op_begin; > 0 means "repair (maybe) and try again". With
  * hold, `open` is taken before the transaction begins (see `escalate`). */
 static int op_try(hl_store_op *op, hl_bytes name, int needs, int hold)
@@ -403,6 +423,8 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs, int hold)
         if (rc)
             return rc;
         op->wlocked = 1;
+        if (op->s->sync == HL_STORE_SYNC_FOLLOW && (rc = follow_sync(op->s)))
+            return rc;
     }
     rc = op->mode == HL_OP_READ ? read_begin(op->s, &op->txn)
                                 : mdb_txn_begin(op->s->env, NULL, 0, &op->txn);
@@ -446,8 +468,8 @@ int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int
     if ((needs & HL_OPF_META) && name.len == 0)
         return HL_EBADARG;
     charged_bytes = charged_rows = 0;
-    if (mode != HL_OP_READ && no_wait && s->sync)
-        return HL_EWOULDBLOCK; /* the commit would fsync */
+    if (mode != HL_OP_READ && no_wait && hl_store_syncs(s))
+        return HL_EWOULDBLOCK; /* the commit would fsync (follow_sync checks again) */
     if (mode != HL_OP_READ && use_lock(s, 0) == HL_OK) {
         /* Reserve more of the file before LMDB runs out of map. */
         int near = hl_store_near_full(s);

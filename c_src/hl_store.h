@@ -61,11 +61,16 @@ void hl_meta_free(hl_meta *m);
 typedef struct {
     const char *dir;  /* created if missing (one level) */
     size_t map_size;  /* the most this process grows data.mdb to (bytes; 0: 64 GiB) */
-    int sync;         /* 0: no fsync (tmpfs speed); 1: fsync on commit */
+    int sync;         /* 0: no fsync (tmpfs speed); 1: fsync on commit; both
+                         said to the store's other openers. HL_STORE_SYNC_FOLLOW:
+                         as the last opener with 0 or 1 said (the NIF follows
+                         its C node's --sync) */
     int multi_thread; /* 1 when several threads use the store (the NIF) */
     void (*log)(void *ctx, const char *msg); /* may be NULL */
     void *log_ctx;
 } hl_store_opts;
+
+#define HL_STORE_SYNC_FOLLOW 2
 
 typedef struct hl_store hl_store;
 
@@ -75,6 +80,12 @@ typedef struct hl_store hl_store;
 int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t errlen);
 /* Close; safe with NULL. Pending read snapshots must be finished first. */
 void hl_store_close(hl_store *s);
+/* 1 when this store's write commits fsync (data, then the meta page, in
+ * LMDB's order): opts.sync 1, or HL_STORE_SYNC_FOLLOW while the store's
+ * last opener with sync 0 or 1 (its C node) chose 1. Else 0. A store that
+ * follows changes with its C node's next start; writes see the change from
+ * their next transaction. */
+int hl_store_syncs(const hl_store *s);
 
 /* For the calling thread: operations that would wait for one of the store's
  * own locks (held by another thread's long write, say) fail at once with

@@ -259,9 +259,12 @@ static int open_file(hl_store *s, const hl_store_opts *o, struct stat *st, const
  * process ever maps less than the file (see the top of this file). */
 static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
 {
-    int writemap = !o->sync;
-    unsigned flags =
-        MDB_NOTLS | (o->sync ? 0 : MDB_NOSYNC | MDB_NOMETASYNC) | (writemap ? MDB_WRITEMAP : 0);
+    /* A follower (the NIF) starts as no-sync and WRITEMAP; hl_store.c turns
+     * LMDB's sync on for its writes while its C node says so (WRITEMAP
+     * with sync is LMDB's ordered msync: data pages, then the meta page). */
+    int writemap = o->sync != 1;
+    unsigned flags = MDB_NOTLS | (o->sync == 1 ? 0 : MDB_NOSYNC | MDB_NOMETASYNC) |
+                     (writemap ? MDB_WRITEMAP : 0);
     struct stat st;
     int dead = 0, rc;
     MDB_txn *txn = NULL;
@@ -292,6 +295,8 @@ static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
         return rc;
     if ((*what = "write lock", rc = hl_store_wlock(s, 1)))
         return rc;
+    if (o->sync != HL_STORE_SYNC_FOLLOW)
+        hl_store_sync_say(s, o->sync == 1);
     *what = "txn_begin";
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
         *what = "open meta db";
@@ -352,6 +357,7 @@ int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t e
     if (!s || !(s->dir = strdup(opts->dir)))
         goto fail;
     s->sync = opts->sync;
+    s->env_syncs = opts->sync == 1;
     s->log = opts->log;
     s->log_ctx = opts->log_ctx;
     if ((mrc = private_dir(s->dir, &what)) != 0) {
@@ -414,4 +420,9 @@ void hl_meta_free(hl_meta *m)
 {
     free(m->blob_);
     memset(m, 0, sizeof *m);
+}
+
+int hl_store_syncs(const hl_store *s)
+{
+    return s->sync == 1 || (s->sync == HL_STORE_SYNC_FOLLOW && s->wlock && hl_store_sync_said(s));
 }

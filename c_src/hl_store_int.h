@@ -66,7 +66,8 @@ struct hl_store {
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;
     int mt;
-    int sync;                       /* commits fsync: never on a scheduler that must not wait */
+    int sync;                       /* opts.sync; fsyncing commits never run where no_wait */
+    int env_syncs;                  /* LMDB's NOSYNC flags are off (hl_store.c: follow_sync) */
     int fd;                         /* our own descriptor of data.mdb: flock and fallocate */
     int wfd;                        /* write.lock, which holds the store's write lock */
     struct hl_store_wshared *wlock; /* ... mapped (hl_store_wlock.c) */
@@ -190,6 +191,11 @@ void hl_store_wlock_close(hl_store *s);
 uint64_t hl_store_meta_gen(const hl_store *s);
 void hl_store_meta_changing(hl_store *s);
 void hl_store_meta_changed(hl_store *s);
+/* Whether the store's commits should fsync, also kept in write.lock: an
+ * opener with opts.sync 0 or 1 (the C node) says so at open, an opener
+ * that follows (the NIF) reads it before each write. Zero in a new file. */
+void hl_store_sync_say(hl_store *s, int on);
+int hl_store_sync_said(const hl_store *s);
 
 /* --- the read-side meta cache (hl_store_mcache.c) -----------------------
  * For reads whose op->meta_gen is even (known). get: 1 when this thread

@@ -45,6 +45,7 @@ struct hl_store_wshared {
     uint32_t version; /* sizeof(pthread_mutex_t) of the maker */
     pthread_mutex_t mutex;
     uint64_t meta_gen; /* hl_store_meta_gen; zero in a new file */
+    uint32_t sync;     /* hl_store_sync_said; zero in a new file */
 };
 
 /* Make the mutex in a new file (the file's flock held). 0 or an errno. */
@@ -150,4 +151,14 @@ void hl_store_meta_changed(hl_store *s)
 {
     uint64_t g = __atomic_load_n(&s->wlock->meta_gen, __ATOMIC_RELAXED);
     __atomic_store_n(&s->wlock->meta_gen, (g | 1) + 1, __ATOMIC_RELEASE);
+}
+
+void hl_store_sync_say(hl_store *s, int on)
+{
+    __atomic_store_n(&s->wlock->sync, on ? 1u : 0u, __ATOMIC_RELEASE);
+}
+
+int hl_store_sync_said(const hl_store *s)
+{
+    return __atomic_load_n(&s->wlock->sync, __ATOMIC_ACQUIRE) != 0;
 }

@@ -166,6 +166,25 @@ defmodule Heirloom.NifWriteTest do
     assert Heirloom.info(t, :size) == 1_002
   end
 
+  # The NIF follows its C node's --sync: while the C node fsyncs its
+  # commits, NIF writes fsync theirs too, so they never run on a normal
+  # scheduler; once the C node runs without, they do again.
+  test "NIF writes fsync, on a dirty scheduler, while the C node runs --sync commit" do
+    dir = HeirloomTest.tmp_dir("nif_sync")
+    env = env!(String.to_charlist(dir))
+
+    for {args, normal?} <- [{["--sync", "commit"], false}, {[], true}, {["--sync", "commit"], false}] do
+      c = CNode.start(dir: dir, args: args)
+      node = CNode.name(c)
+      t = new_table(node, [:public])
+      reply = :heirloom_nif.insert(env, t, {1, :a})
+      assert reply == if(normal?, do: true, else: :dirty), "#{inspect(args)}: #{inspect(reply)}"
+      assert dirty(:insert, [env, t, {2, :b}]) == true
+      assert :heirloom.call(node, {:lookup, t, 2}) == [{2, :b}]
+      CNode.stop(c)
+    end
+  end
+
   # The C node inserts a large list (its write transaction holds the store's
   # write lock for a while) while this process tries small NIF inserts on a
   # normal scheduler. Once one answers `dirty`, the C node is in its write:

@@ -399,6 +399,54 @@ static void test_store_write_lock_tried(void **state)
     assert_int_equal(w.rc, HL_OK);
 }
 
+/* In a child: a follower (the NIF's settings) writes k under no_wait and
+ * then waiting; `syncs` is what the store's C node said at its open. */
+static int follower_side(fixture *f, hl_bytes tab, hl_bytes obj, int syncs)
+{
+    hl_store *s = NULL;
+    hl_store_opts o = {f->dir, TEST_MAP, HL_STORE_SYNC_FOLLOW, 1, NULL, NULL};
+    unsigned flags = 0;
+    int ok = 1;
+    if (hl_store_open(&o, &s, NULL, 0))
+        return 1;
+    ok &= hl_store_syncs(s) == syncs;
+    hl_store_no_wait(1);
+    ok &= hl_store_insert(s, tab, cnode, &obj, 1, 0, NULL) == (syncs ? HL_EWOULDBLOCK : HL_OK);
+    hl_store_no_wait(0);
+    ok &= hl_store_insert(s, tab, cnode, &obj, 1, 0, NULL) == HL_OK;
+    /* LMDB's own switches, as the last write left them */
+    ok &= mdb_env_get_flags(s->env, &flags) == 0;
+    ok &= (!(flags & MDB_NOSYNC)) == syncs && (!(flags & MDB_NOMETASYNC)) == syncs;
+    hl_store_close(s);
+    return ok ? 0 : 1;
+}
+
+/* The NIF follows its C node's --sync: while the C node fsyncs its commits
+ * the NIF's writes do too (never on a scheduler that may not wait), and
+ * stop when the C node starts again without. */
+static void test_store_sync_followed(void **state)
+{
+    fixture *f = *state;
+    hl_bytes tab = atom(f, "t");
+    create(f, tab, HL_PUBLIC, 1, cnode);
+    for (int round = 0; round < 3; round++) {
+        int syncs = round == 1;
+        hl_bytes obj = tuple(f, 2, integer(f, round), atom(f, "x"));
+        hl_store_close(f->s);
+        char err[256];
+        hl_store_opts o = {f->dir, TEST_MAP, syncs, 0, NULL, NULL};
+        assert_int_equal(hl_store_open(&o, &f->s, err, sizeof err), HL_OK);
+        assert_int_equal(hl_store_syncs(f->s), syncs);
+        fflush(NULL);
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0)
+            _exit(follower_side(f, tab, obj, syncs));
+        wait_child(child);
+        assert_int_equal(lookup(f, tab, cnode, integer(f, round), obj), 1);
+    }
+}
+
 /* A writer killed (kill -9) holding the write lock mid-transaction: the
  * next writer, waiting or not, takes the lock over; the dead write is not
  * there, and the store takes writes as before. */
@@ -499,11 +547,17 @@ int main(void)
     if (getenv("HL_TEST_FILTER"))
         cmocka_set_test_filter(getenv("HL_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
-        T(test_store_two_processes_share),        T(test_store_map_full),
-        T(test_store_map_grown_by_other_process), T(test_store_many_tables),
-        T(test_store_reader_slots_of_the_dead),   T(test_store_lmdb_handle_rules),
-        T(test_store_stale_handles_swept),        T(test_store_write_lock_tried),
-        T(test_store_write_lock_holder_killed),   T(test_store_meta_cache_sees_other_process),
+        T(test_store_two_processes_share),
+        T(test_store_map_full),
+        T(test_store_map_grown_by_other_process),
+        T(test_store_many_tables),
+        T(test_store_reader_slots_of_the_dead),
+        T(test_store_lmdb_handle_rules),
+        T(test_store_stale_handles_swept),
+        T(test_store_write_lock_tried),
+        T(test_store_write_lock_holder_killed),
+        T(test_store_meta_cache_sees_other_process),
+        T(test_store_sync_followed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
