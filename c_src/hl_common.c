@@ -64,12 +64,20 @@ int hl_buf_reserve(hl_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap - b->len < extra)
         cap *= 2;
-    unsigned char *p = realloc(b->data, cap);
+    unsigned char *p = b->borrowed ? malloc(cap) : realloc(b->data, cap);
     if (!p)
         return HL_ENOMEM;
+    if (b->borrowed && b->len)
+        memcpy(p, b->data, b->len);
+    b->borrowed = 0;
     b->data = p;
     b->cap = cap;
     return HL_OK;
+}
+
+void hl_buf_on(hl_buf *b, void *storage, size_t cap)
+{
+    *b = (hl_buf){storage, 0, cap, 1};
 }
 
 int hl_buf_append(hl_buf *b, const void *p, size_t n)
@@ -104,9 +112,9 @@ int hl_buf_append_u32(hl_buf *b, uint32_t v)
 
 void hl_buf_free(hl_buf *b)
 {
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
+    if (!b->borrowed)
+        free(b->data);
+    *b = (hl_buf){0};
 }
 
 int hl_grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first)

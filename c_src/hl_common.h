@@ -56,7 +56,18 @@ typedef struct {
     unsigned char *data;
     size_t len;
     size_t cap;
+    int borrowed; /* data is the caller's storage (hl_buf_on), not the heap */
 } hl_buf;
+
+/*
+ * Start b on storage of cap bytes that the caller owns and keeps alive as
+ * long as b is used (whatever b held is dropped, not freed). Appends fill
+ * it; a larger need moves b's bytes to the heap, which hl_buf_free then
+ * frees (it never frees the storage). For short-lived buffers of usually
+ * small terms, a NIF call's table name and key: no malloc in the common
+ * case. Never copy such a buffer to where the storage does not live.
+ */
+void hl_buf_on(hl_buf *b, void *storage, size_t cap);
 
 /* Ensure room for `extra` more bytes. HL_OK or HL_ENOMEM (buffer unchanged). */
 int hl_buf_reserve(hl_buf *b, size_t extra);

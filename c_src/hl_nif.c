@@ -185,7 +185,10 @@ static ERL_NIF_TERM nif_open(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
 /* Common prologue: env, canonical table and (with_key) key. */
 static int prologue(ErlNifEnv *env, const ERL_NIF_TERM argv[], int with_key, call_args *a)
 {
-    memset(a, 0, sizeof *a);
+    a->e = NULL;
+    a->caller = (hl_buf){0};
+    hl_buf_on(&a->tab, a->tab_mem, sizeof a->tab_mem);
+    hl_buf_on(&a->key, a->key_mem, sizeof a->key_mem);
     /* Not a handle of this library's resource type: made by an instance of
      * the library that was deleted since (heirloom then opens a new one). */
     if (!(a->e = get_env(env, argv[0])))

@@ -18,6 +18,8 @@ typedef struct env_entry env_entry;
 typedef struct {
     env_entry *e;
     hl_buf tab, caller, key;
+    /* Where tab and key start (hl_buf_on): most names and keys fit. */
+    unsigned char tab_mem[96], key_mem[96];
 } call_args;
 
 /*

@@ -250,12 +250,14 @@ static int objects_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *all, hl_bytes 
 static ERL_NIF_TERM insert_any(ErlNifEnv *env, const ERL_NIF_TERM argv[], int only_new, int dirty)
 {
     call_args a;
-    hl_buf all = {0};
+    hl_buf all;
+    unsigned char all_mem[512]; /* one small object, or a few: no malloc */
     hl_bytes direct[DIRECT_OBJECTS], *views = NULL;
     size_t n = 0;
     int inserted = 0;
     if (!dirty && !small_args(env, argv, 2, 3))
         return H->atom("dirty");
+    hl_buf_on(&all, all_mem, sizeof all_mem);
     int rc = H->prologue(env, argv, 0, &a);
     if (!rc && (rc = objects_direct(env, argv[2], &all, direct, &views, &n)) == 1)
         rc = objects(env, argv[2], &all, &views, &n);

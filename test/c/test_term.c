@@ -380,6 +380,36 @@ static void test_term_put_encoders(void **state)
 
 /* Bounds: every prefix of a valid term is refused and nothing reads past
  * the end (valgrind and ASan see to the second part). */
+/* hl_buf_on: appends fill the caller's storage, a larger need moves the
+ * bytes to the heap, and hl_buf_free never frees the storage (ASan and
+ * valgrind would see a free of stack memory). */
+static void test_buf_on_storage(void **state)
+{
+    (void)state;
+    unsigned char mem[8];
+    hl_buf b;
+    hl_buf_on(&b, mem, sizeof mem);
+    assert_int_equal(hl_buf_append(&b, "abcdef", 6), HL_OK);
+    assert_ptr_equal(b.data, mem);
+    assert_int_equal(hl_buf_append(&b, "gh", 2), HL_OK);
+    assert_ptr_equal(b.data, mem); /* exactly full */
+    assert_int_equal(hl_buf_append_byte(&b, 'i'), HL_OK);
+    assert_ptr_not_equal(b.data, mem);
+    assert_int_equal(b.len, 9);
+    assert_memory_equal(b.data, "abcdefghi", 9);
+    assert_int_equal(hl_buf_append(&b, "jklmnopqrstuvwxyz", 17), HL_OK); /* heap realloc */
+    assert_memory_equal(b.data, "abcdefghijklmnopqrstuvwxyz", 26);
+    hl_buf_free(&b);
+    assert_null(b.data);
+    hl_buf_on(&b, mem, sizeof mem);
+    assert_int_equal(hl_term_put_int(&b, 7), HL_OK);
+    hl_buf_free(&b); /* still on the storage: nothing to free */
+    assert_int_equal(b.len, 0);
+    assert_int_equal(hl_buf_append(&b, "x", 1), HL_OK); /* zeroed: the heap from here */
+    assert_ptr_not_equal(b.data, mem);
+    hl_buf_free(&b);
+}
+
 static void test_term_prefixes_refused(void **state)
 {
     (void)state;
@@ -410,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_term_list_each),
         cmocka_unit_test(test_term_put_encoders),
         cmocka_unit_test(test_term_prefixes_refused),
+        cmocka_unit_test(test_buf_on_storage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
