@@ -15,6 +15,24 @@ defmodule Bench do
     end
   end
 
+  @doc """
+  Per-call latencies (µs) of each of `funs` over n calls each, run in
+  alternating blocks of `block` calls (a, b, a, b, ...) on the same keys, so
+  that drift on the machine within a round hits every fun alike. A list of
+  latency lists, in the order of `funs`.
+  """
+  def interleaved_latencies(n, funs, offset, block \\ 500) do
+    blocks = div(n + block - 1, block)
+
+    per_block =
+      for b <- 0..(blocks - 1) do
+        count = min(block, n - b * block)
+        Enum.map(funs, &latencies(count, &1, offset + b * block))
+      end
+
+    funs |> Enum.with_index() |> Enum.map(fn {_, k} -> Enum.flat_map(per_block, &Enum.at(&1, k)) end)
+  end
+
   def median(xs), do: pct(xs, 50)
   def p99(xs), do: pct(xs, 99)
 

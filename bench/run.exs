@@ -3,7 +3,8 @@
 # Every ratio is the median of per-round ratios: in each round the paths
 # compared run one after the other (ETS, NIF, ETS, NIF, ...), so load from
 # elsewhere on the machine, which drifts over seconds, hits both sides of a
-# ratio alike. Spreads are min-max over the rounds. Writes bench/RESULTS.md
+# ratio alike; per-call latencies go further and alternate in blocks of 500
+# calls within the round. Spreads are min-max over the rounds. Writes bench/RESULTS.md
 # (the full run only); QUICK=1 runs 100k rows in under a minute and prints.
 Code.require_file("bench_support.exs", __DIR__)
 Code.require_file("types.exs", __DIR__)
@@ -83,10 +84,10 @@ dm_look = fn i -> GenServer.call(dm, {:lookup, key.(i)}) end
 lat =
   Bench.rounds(rounds, "latency", fn r ->
     off = r * samples
-    el = Bench.latencies(samples, ets_look, off)
-    nl = Bench.latencies(samples, nif_look, off)
-    ew = Bench.latencies(samples, fn i -> :ets.insert(ets, Bench.row(key.(i))) end, off)
-    nw = Bench.latencies(samples, fn i -> :heirloom.insert(:bench, Bench.row(key.(i))) end, off)
+    [el, nl] = Bench.interleaved_latencies(samples, [ets_look, nif_look], off)
+    ets_ins = fn i -> :ets.insert(ets, Bench.row(key.(i))) end
+    nif_ins = fn i -> :heirloom.insert(:bench, Bench.row(key.(i))) end
+    [ew, nw] = Bench.interleaved_latencies(samples, [ets_ins, nif_ins], off)
     m = %{el: Bench.median(el), nl: Bench.median(nl), ew: Bench.median(ew), nw: Bench.median(nw)}
 
     Map.merge(m, %{
