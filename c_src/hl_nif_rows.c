@@ -15,6 +15,7 @@
 
 #include "hl_term.h"
 
+#include <math.h>
 #include <string.h>
 
 static const hl_nif_calls *H; /* hl_nif.c's helpers, bound at load */
@@ -24,10 +25,129 @@ void hl_nif_rows_bind(const hl_nif_calls *calls)
     H = calls;
 }
 
+/*
+ * Plain terms built directly: int64 integers, floats, ASCII atoms,
+ * binaries, [] and tuples and proper lists of those, up to PLAIN_DEPTH
+ * levels of PLAIN_ARITY elements. enif_binary_to_term (a size pass, then a
+ * decode through a term factory) cost about as much as a cached lookup
+ * around it; this is one pass. 0 built (*pos past the term), 1 something
+ * else or malformed: the caller decodes with enif_binary_to_term, which
+ * gives the same term (or the error). The mirror of hl_nif_write.c's
+ * direct_term.
+ */
+#define PLAIN_DEPTH 4
+#define PLAIN_ARITY 16
+
+static int plain(ErlNifEnv *env, const unsigned char *p, size_t len, size_t *pos, int depth,
+                 ERL_NIF_TERM *out)
+{
+    size_t i = *pos, n;
+    if (i >= len)
+        return 1;
+    unsigned char tag = p[i++];
+    switch (tag) {
+    case HL_TAG_SMALL_INTEGER:
+        if (len - i < 1)
+            return 1;
+        *out = enif_make_int(env, p[i++]);
+        break;
+    case HL_TAG_INTEGER:
+        if (len - i < 4)
+            return 1;
+        *out = enif_make_int(env, (int32_t)hl_get_u32(p + i));
+        i += 4;
+        break;
+    case HL_TAG_SMALL_BIG: {
+        if (len - i < 2 || (n = p[i]) > 8 || len - i - 2 < n)
+            return 1;
+        uint64_t m = 0;
+        for (size_t k = 0; k < n; k++)
+            m |= (uint64_t)p[i + 2 + k] << (8 * k);
+        if (p[i + 1] ? m > (uint64_t)INT64_MAX + 1 : m > (uint64_t)INT64_MAX)
+            return 1;
+        *out = enif_make_int64(env, p[i + 1] ? (int64_t)(0 - m) : (int64_t)m);
+        i += 2 + n;
+        break;
+    }
+    case HL_TAG_NEW_FLOAT: {
+        uint64_t b = 0;
+        double d;
+        if (len - i < 8)
+            return 1;
+        for (int k = 0; k < 8; k++)
+            b = b << 8 | p[i + k];
+        memcpy(&d, &b, sizeof d);
+        if (!isfinite(d))
+            return 1;
+        *out = enif_make_double(env, d);
+        i += 8;
+        break;
+    }
+    case HL_TAG_SMALL_ATOM_UTF8:
+    case HL_TAG_ATOM_UTF8: {
+        size_t h = tag == HL_TAG_SMALL_ATOM_UTF8 ? 1 : 2;
+        if (len - i < h)
+            return 1;
+        n = h == 1 ? p[i] : (size_t)p[i] << 8 | p[i + 1];
+        if (n > 255 || len - i - h < n)
+            return 1;
+        for (size_t k = 0; k < n; k++)
+            if (p[i + h + k] >= 0x80)
+                return 1; /* enif_make_atom_len is Latin-1 */
+        *out = enif_make_atom_len(env, (const char *)p + i + h, n);
+        i += h + n;
+        break;
+    }
+    case HL_TAG_BINARY: {
+        if (len - i < 4 || len - i - 4 < (n = hl_get_u32(p + i)))
+            return 1;
+        unsigned char *d = enif_make_new_binary(env, n, out);
+        if (!d)
+            return 1;
+        memcpy(d, p + i + 4, n);
+        i += 4 + n;
+        break;
+    }
+    case HL_TAG_NIL:
+        *out = enif_make_list(env, 0);
+        break;
+    case HL_TAG_SMALL_TUPLE:
+    case HL_TAG_LIST: {
+        ERL_NIF_TERM el[PLAIN_ARITY];
+        size_t h = tag == HL_TAG_SMALL_TUPLE ? 1 : 4;
+        if (depth == 0 || len - i < h)
+            return 1;
+        n = h == 1 ? p[i] : hl_get_u32(p + i);
+        if (n > PLAIN_ARITY)
+            return 1;
+        i += h;
+        for (size_t k = 0; k < n; k++)
+            if (plain(env, p, len, &i, depth - 1, &el[k]))
+                return 1;
+        if (tag == HL_TAG_LIST) {
+            if (i >= len || p[i++] != HL_TAG_NIL)
+                return 1; /* improper: binary_to_term */
+            *out = enif_make_list_from_array(env, el, (unsigned)n);
+        } else {
+            *out = enif_make_tuple_from_array(env, el, (unsigned)n);
+        }
+        break;
+    }
+    default:
+        return 1;
+    }
+    *pos = i;
+    return 0;
+}
+
 int hl_nif_decode(ErlNifEnv *env, hl_bytes t, ERL_NIF_TERM *out)
 {
-    if (t.len && t.data[0] == HL_TAG_VERSION)
+    size_t pos = 1;
+    if (t.len && t.data[0] == HL_TAG_VERSION) {
+        if (!plain(env, t.data, t.len, &pos, PLAIN_DEPTH, out) && pos == t.len)
+            return HL_OK;
         return enif_binary_to_term(env, t.data, t.len, out, 0) ? HL_OK : HL_EBADARG;
+    }
     hl_buf b = {0};
     int rc = hl_buf_append_byte(&b, HL_TAG_VERSION);
     if (!rc)
