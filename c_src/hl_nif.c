@@ -114,6 +114,18 @@ static int env_acquire(const char *dir, env_entry **out, char *err, size_t errle
     return rc;
 }
 
+/* Canonical encodings of the ASCII atoms a scheduler thread met last, by
+ * the atom's term (the same for the VM's whole life: atoms are never
+ * collected): a table's name is encoded on every call. A few entries, so
+ * that a name and an atom key do not evict each other. */
+#define ATOM_CACHE 4
+#define ATOM_CACHE_BYTES 64
+static _Thread_local struct {
+    ERL_NIF_TERM atom; /* 0: empty (no atom's term is 0) */
+    unsigned char len;
+    unsigned char bytes[ATOM_CACHE_BYTES];
+} atom_cache[ATOM_CACHE];
+
 /* ASCII atoms and int64 integers, the usual table names and keys, encoded
  * directly: term_to_binary plus canonicalising costs more than a lookup. */
 static int canon_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
@@ -122,13 +134,25 @@ static int canon_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
     ErlNifSInt64 i;
     if (enif_get_int64(env, t, &i))
         return hl_term_put_int(out, i);
-    int n = enif_is_atom(env, t) ? enif_get_atom(env, t, name, sizeof name, ERL_NIF_LATIN1) : 0;
+    if (!enif_is_atom(env, t))
+        return 1;
+    size_t slot = (size_t)(t >> 6) % ATOM_CACHE; /* by the atom's index, roughly */
+    if (atom_cache[slot].atom == t)
+        return hl_buf_append(out, atom_cache[slot].bytes, atom_cache[slot].len);
+    int n = enif_get_atom(env, t, name, sizeof name, ERL_NIF_LATIN1);
     if (n <= 0)
         return 1;
     for (int k = 0; k < n - 1; k++)
         if ((unsigned char)name[k] >= 0x80)
             return 1; /* Latin-1 here, UTF-8 in the store: let canon convert */
-    return hl_term_put_atom(out, name, (size_t)n - 1);
+    size_t start = out->len;
+    int rc = hl_term_put_atom(out, name, (size_t)n - 1);
+    if (!rc && out->len - start <= ATOM_CACHE_BYTES) {
+        atom_cache[slot].atom = t;
+        atom_cache[slot].len = (unsigned char)(out->len - start);
+        memcpy(atom_cache[slot].bytes, out->data + start, out->len - start);
+    }
+    return rc;
 }
 
 /* Canonical external format of a term in the given form (hl_term.h): the

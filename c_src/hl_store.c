@@ -480,7 +480,7 @@ int hl_store_op_begin(hl_store_op *op, hl_store *s, int mode, hl_bytes name, int
             (void)hl_store_repair(s, RETRY_GROW);
     }
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        memset(op, 0, sizeof *op);
+        /* op is zero here: from the top, or from the failed attempt's end. */
         op->s = s;
         op->mode = mode;
         if (use_lock(s, mode == HL_OP_EXCL))
