@@ -246,8 +246,14 @@ soak-ms: all
 demo-run: all
 	$(Q)mix run examples/demo/demo.exs
 
-bench-run: all
-	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix run bench/run.exs
+# bench/lmdb_floor.c: LMDB's own share of a lookup, run by bench/run.exs.
+$(BUILD)/lmdb_floor: bench/lmdb_floor.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -Ic_src -o $@ $< $(CORE_OBJ) $(LDFLAGS_SAN) -llmdb -lpthread
+
+bench-run: all $(BUILD)/lmdb_floor
+	$(Q)LMDB_FLOOR=$(BUILD)/lmdb_floor ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix run bench/run.exs
 
 # select and select_count, ETS against both paths (bench/select.exs).
 bench-ms: all

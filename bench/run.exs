@@ -81,16 +81,37 @@ dm_look = fn i -> GenServer.call(dm, {:lookup, key.(i)}) end
 [{5, _}] = GenServer.call(dm, {:lookup, 5})
 
 # --- 1. lookup and insert latency, ETS vs the NIF -----------------------------------
+# bench/lmdb_floor.c (make bench builds it): the same lookups from another
+# process straight into LMDB and the store layer, for the floor under the
+# NIF's figure. nil when run without it (mix run bench/run.exs by hand).
+floor_bin = if f = System.get_env("LMDB_FLOOR"), do: Path.expand(f)
+
+floor = fn off ->
+  if floor_bin && File.exists?(floor_bin) do
+    {line, 0} = System.cmd(floor_bin, [store_dir, "bench", "#{rows}", "#{samples}", "#{off}"])
+
+    for kv <- String.split(String.trim(line)), into: %{} do
+      [k, v] = String.split(kv, "=")
+      {String.to_atom("floor_" <> k), String.to_float(v)}
+    end
+  else
+    %{}
+  end
+end
+
 lat =
   Bench.rounds(rounds, "latency", fn r ->
     off = r * samples
     [el, nl] = Bench.interleaved_latencies(samples, [ets_look, nif_look], off)
+    fl = floor.(off)
     ets_ins = fn i -> :ets.insert(ets, Bench.row(key.(i))) end
     nif_ins = fn i -> :heirloom.insert(:bench, Bench.row(key.(i))) end
     [ew, nw] = Bench.interleaved_latencies(samples, [ets_ins, nif_ins], off)
     m = %{el: Bench.median(el), nl: Bench.median(nl), ew: Bench.median(ew), nw: Bench.median(nw)}
 
-    Map.merge(m, %{
+    m
+    |> Map.merge(fl)
+    |> Map.merge(%{
       lr: m.nl / m.el,
       wr: m.nw / m.ew,
       elp: Bench.p99(el),
@@ -112,7 +133,28 @@ out =
       say.("| ETS | #{s.(:el)} | #{s.(:elp)} | #{s.(:ew)} | #{s.(:ewp)} |"),
       say.("| Heirloom NIF | #{s.(:nl)} | #{s.(:nlp)} | #{s.(:nw)} | #{s.(:nwp)} |"),
       say.("| **NIF / ETS** | **#{x.(:lr)}** | | **#{x.(:wr)}** | |")
-    ]
+    ] ++
+    if Map.has_key?(hd(lat), :floor_mdb_get) do
+      r = fn k -> x.(fn m -> m[k] / m.el end) end
+
+      [
+        say.("\n## Where a NIF lookup's time goes (median µs, and the ratio to ETS's whole lookup)\n"),
+        say.(
+          "`bench/lmdb_floor` looks up the same keys in the same store from another process, timing " <>
+            "each call in C (the BEAM's figures include Erlang's own call and clock overhead, " <>
+            "about 0.05 µs). LMDB's search alone is the floor no change above LMDB goes under.\n"
+        ),
+        say.("| step | median | vs ETS lookup |"),
+        say.("|---|---|---|"),
+        say.("| ETS lookup | #{s.(:el)} | 1.00x |"),
+        say.("| LMDB: mdb_get in an open snapshot | #{s.(:floor_mdb_get)} | #{r.(:floor_mdb_get)} |"),
+        say.("| LMDB: a read transaction per lookup, and mdb_get | #{s.(:floor_txn_get)} | #{r.(:floor_txn_get)} |"),
+        say.("| store layer: hl_store_lookup | #{s.(:floor_store)} | #{r.(:floor_store)} |"),
+        say.("| NIF lookup from Erlang | #{s.(:nl)} | #{x.(:lr)} |")
+      ]
+    else
+      []
+    end
 
 # --- 2. read scaling: lookups/s with `procs` processes vs one -------------------------
 scale =

@@ -1,0 +1,143 @@
+/*
+ * bench/lmdb_floor.c: how much of a NIF lookup is LMDB's own work, for
+ * `make bench` (bench/run.exs runs it inside each latency round).
+ *
+ *   lmdb_floor DIR TABLE ROWS N OFFSET
+ *
+ * Opens the store in DIR as another reader process (the NIF's settings)
+ * and looks up the same N keys the bench's ETS and NIF lookups use
+ * (rem(i * 7919, ROWS) + 1 for i in OFFSET+1..OFFSET+N, integer keys of a
+ * set table named by the atom TABLE), three ways, each call timed on its
+ * own as Bench.latencies times the BEAM's calls:
+ *
+ *   mdb_get  - LMDB's B-tree search alone, in one read transaction kept
+ *              open: the floor no change above LMDB can go under;
+ *   txn_get  - a read transaction per lookup (renew, the table's record
+ *              in LMDB's main tree, the search, reset): what LMDB costs a
+ *              lookup that must see every write committed before it;
+ *   store    - hl_store_lookup: the store layer the NIF and the C node
+ *              call (access check, meta cache, the row handed over).
+ *
+ * Prints one line: `mdb_get=M txn_get=T store=S` (medians, microseconds).
+ */
+#include "hl_store_int.h"
+#include "hl_term_enc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A key the bench loaded was not found: the wrong table or directory. */
+#define MISSING HL_EBADARG
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *xs, size_t n)
+{
+    qsort(xs, n, sizeof *xs, cmp_double);
+    return xs[n / 2];
+}
+
+static int count_row(void *ctx, hl_bytes obj)
+{
+    (void)obj;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* The canonical key of the i-th lookup, into k (reused). */
+static int key_of(hl_buf *k, long long i, long long rows)
+{
+    k->len = 0;
+    return hl_term_put_int(k, (i * 7919) % rows + 1);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 6) {
+        fprintf(stderr, "usage: lmdb_floor DIR TABLE ROWS N OFFSET\n");
+        return 2;
+    }
+    long long rows = atoll(argv[3]), n = atoll(argv[4]), off = atoll(argv[5]);
+    char err[256];
+    hl_store *s = NULL;
+    hl_store_opts o = {argv[1], 0, HL_STORE_SYNC_FOLLOW, 0, NULL, NULL};
+    hl_buf tab = {0}, k = {0};
+    double *lat = malloc((size_t)(n > 0 ? n : 1) * sizeof *lat);
+    double m_get = 0, m_txn = 0, m_store = 0;
+    static const unsigned char anonymous = 0;
+    hl_bytes reader = {&anonymous, 1};
+    int rc = rows > 0 && n > 0 && lat ? HL_OK : HL_EBADARG;
+    if (!rc && (rc = hl_store_open(&o, &s, err, sizeof err)))
+        fprintf(stderr, "lmdb_floor: %s\n", err);
+    if (!rc)
+        rc = hl_term_put_atom(&tab, argv[2], strlen(argv[2]));
+    /* mdb_get in one snapshot. */
+    hl_store_op op;
+    if (!rc && !(rc = hl_store_op_begin(&op, s, HL_OP_READ, hl_buf_view(&tab),
+                                        HL_OPF_META | HL_OPF_DBI))) {
+        for (long long i = 0; i < n && !rc; i++) {
+            MDB_val key, val;
+            rc = key_of(&k, off + i + 1, rows);
+            key = (MDB_val){k.len, k.data};
+            double t = now_us();
+            int mrc = mdb_get(op.txn, op.dbi, &key, &val);
+            lat[i] = now_us() - t;
+            if (mrc)
+                rc = MISSING;
+        }
+        rc = hl_store_op_end(&op, rc);
+        if (!rc)
+            m_get = median(lat, (size_t)n);
+    }
+    /* A read transaction per lookup. */
+    for (long long i = 0; i < n && !rc; i++) {
+        MDB_val key, val;
+        rc = key_of(&k, off + i + 1, rows);
+        key = (MDB_val){k.len, k.data};
+        double t = now_us();
+        if (!rc && !(rc = hl_store_op_begin(&op, s, HL_OP_READ, hl_buf_view(&tab),
+                                            HL_OPF_META | HL_OPF_DBI))) {
+            int mrc = mdb_get(op.txn, op.dbi, &key, &val);
+            rc = hl_store_op_end(&op, mrc ? MISSING : HL_OK);
+        }
+        lat[i] = now_us() - t;
+    }
+    if (!rc)
+        m_txn = median(lat, (size_t)n);
+    /* The store layer. */
+    for (long long i = 0; i < n && !rc; i++) {
+        size_t found = 0;
+        rc = key_of(&k, off + i + 1, rows);
+        double t = now_us();
+        if (!rc)
+            rc = hl_store_lookup(s, hl_buf_view(&tab), reader, hl_buf_view(&k), count_row, &found);
+        lat[i] = now_us() - t;
+        if (!rc && found != 1)
+            rc = MISSING;
+    }
+    if (!rc)
+        m_store = median(lat, (size_t)n);
+    hl_store_close(s);
+    hl_buf_free(&tab);
+    hl_buf_free(&k);
+    free(lat);
+    if (rc) {
+        fprintf(stderr, "lmdb_floor: failed (%d)\n", rc);
+        return 1;
+    }
+    printf("mdb_get=%.3f txn_get=%.3f store=%.3f\n", m_get, m_txn, m_store);
+    return 0;
+}
