@@ -260,7 +260,7 @@ bench-ms: all
 	$(Q)ERL_EPMD_PORT=$(FREE_PORT) MIX_ENV=test mix run bench/select.exs
 
 format:
-	clang-format -i c_src/*.c c_src/*.h test/c/*.c
+	clang-format -i c_src/*.c c_src/*.h test/c/*.c test/fuzz/*.c test/fuzz/*.h bench/*.c
 	mix format
 
 clean:
