@@ -26,7 +26,7 @@ struct hl_loop {
     int more;                /* the last work slice left some */
     long timeout_us;         /* the next poll waits at most this (0: until the tick) */
     long busy_us;            /* hl_loop_busy_wait */
-    long long last_event_ns; /* when a poll last reported events (0: never) */
+    long long last_event_ns; /* when the last round with events was served (0: never) */
 };
 
 void hl_loop_set_work(hl_loop *l, int (*fn)(void *ctx), void *ctx)
@@ -143,6 +143,9 @@ static int busy_poll(hl_loop *l, volatile sig_atomic_t *stop, long long wait_us,
     if (!l->busy_us || !l->last_event_ns || held || wait_us == 0)
         return 0;
     long long until = l->last_event_ns + (long long)l->busy_us * 1000;
+    long long tick = now_ns() + wait_us * 1000; /* a long --busy-wait never delays the tick */
+    if (until > tick)
+        until = tick;
     struct timespec zero = {0, 0};
     int rc = 0;
     while (!*stop && (rc = ppoll(l->pfds, l->n, &zero, NULL)) == 0 && now_ns() < until)
@@ -168,8 +171,6 @@ int hl_loop_run(hl_loop *l, volatile sig_atomic_t *stop, int tick_ms, void (*on_
             rc = ppoll(l->pfds, l->n, &ts, NULL);
         if (rc < 0 && errno != EINTR)
             return -1;
-        if (rc > 0)
-            l->last_event_ns = now_ns();
         /* Entries added by callbacks land past `n` and are polled next round. */
         size_t n = l->n;
         for (size_t i = 0; rc > 0 && i < n && !*stop; i++) {
@@ -181,6 +182,8 @@ int hl_loop_run(hl_loop *l, volatile sig_atomic_t *stop, int tick_ms, void (*on_
         }
         if (l->work && !*stop)
             l->more = l->work(l->work_ctx);
+        if (rc > 0) /* the busy wait counts from the end of serving */
+            l->last_event_ns = now_ns();
         if (now_ms() >= next_tick) {
             next_tick = now_ms() + tick_ms;
             if (on_tick)
