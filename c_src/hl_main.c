@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -170,6 +172,37 @@ static int mkdir_p(const char *path)
     return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/*
+ * One C node per store directory: an flock on node.lock, held for the
+ * process's life and dropped by the kernel when it dies (kill -9 too). A
+ * second node on the directory would take every table from its live owner
+ * at start (hl_dm_restart: pids from before a restart are not trusted) and
+ * then serve the same tables beside the first. Returns the descriptor, or
+ * -1 with err set.
+ */
+static int lock_dir(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/node.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc;
+    while ((rc = flock(fd, LOCK_EX | LOCK_NB)) && errno == EINTR)
+        ;
+    if (rc) {
+        snprintf(err, errlen,
+                 errno == EWOULDBLOCK ? "another heirloom_node serves store directory %s"
+                                      : "cannot lock store directory %s",
+                 dir);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static void store_log(void *ctx, const char *msg)
 {
     (void)ctx;
@@ -301,7 +334,7 @@ int main(int argc, char **argv)
     hl_store *store = NULL;
     hl_loop *loop = NULL;
     hl_node *node = NULL;
-    int rc = 1;
+    int rc = 1, dir_lock = -1;
     if (parse(argc, argv, &c))
         return 2;
     if (c.print_dir) {
@@ -328,6 +361,8 @@ int main(int argc, char **argv)
         snprintf(err, sizeof err, "cannot create store directory %s: %s", c.dir, strerror(errno));
         goto fail;
     }
+    if ((dir_lock = lock_dir(c.dir, err, sizeof err)) < 0)
+        goto fail;
     hl_store_opts so = {c.dir, c.map_size, !strcmp(c.sync, "commit"), 0, store_log, NULL};
     if (hl_store_open(&so, &store, err, sizeof err) || ensure_epmd(c.listen, err, sizeof err))
         goto fail;
@@ -344,6 +379,9 @@ int main(int argc, char **argv)
                        c.verbose};
     if (hl_node_start(&node, &no, store, loop, err, sizeof err))
         goto fail;
+    /* Only now: a node that failed to start must not tell the NIFs on its
+     * directory to stop fsyncing under a running --sync commit node. */
+    hl_store_sync_announce(store);
     if (c.exit_with_stdin && hl_loop_add(loop, STDIN_FILENO, POLLIN, on_stdin, NULL)) {
         snprintf(err, sizeof err, "cannot watch standard input");
         goto fail;
@@ -363,5 +401,7 @@ out:
     hl_node_stop(node);
     hl_loop_free(loop);
     hl_store_close(store);
+    if (dir_lock >= 0)
+        close(dir_lock); /* last: the store is closed before another node may open it */
     return rc;
 }

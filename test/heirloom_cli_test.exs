@@ -56,6 +56,22 @@ defmodule Heirloom.CliTest do
     assert out =~ "--sync"
   end
 
+  # One C node per store directory: a second one (another name, the same
+  # --dir) would take the tables from their live owners as it starts.
+  test "a second node on a store directory in use fails with one line and changes nothing" do
+    c = CNode.start()
+    node = CNode.name(c)
+    me = self()
+    :t = :heirloom.call(node, {:new, :t, [:named_table, :protected]})
+    {out, code} = run(base_args("second") ++ ["--dir", CNode.dir(c)])
+    assert code != 0
+    assert out =~ "another heirloom_node serves store directory"
+    assert length(String.split(String.trim(out), "\n")) == 1
+    assert :heirloom.call(node, {:info, :t, :owner}) == me
+    assert :heirloom.call(node, {:insert, :t, {1, :still_mine}}) == true
+    CNode.stop(c)
+  end
+
   test "a bad --busy-wait fails" do
     for v <- ["-1", "x", "", "1000001", "5us"] do
       {out, code} = run(base_args("busy") ++ ["--busy-wait", v])
