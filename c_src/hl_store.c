@@ -423,7 +423,9 @@ static int op_try(hl_store_op *op, hl_bytes name, int needs, int hold)
         if (rc)
             return rc;
         op->wlocked = 1;
-        if (op->s->sync == HL_STORE_SYNC_FOLLOW && (rc = follow_sync(op->s)))
+        if (op->s->sync != HL_STORE_SYNC_FOLLOW)
+            hl_store_sync_announce(op->s); /* the last C node to write decides */
+        else if ((rc = follow_sync(op->s)))
             return rc;
     }
     rc = op->mode == HL_OP_READ ? read_begin(op->s, &op->txn)

@@ -62,9 +62,9 @@ typedef struct {
     const char *dir;  /* created if missing (one level) */
     size_t map_size;  /* the most this process grows data.mdb to (bytes; 0: 64 GiB) */
     int sync;         /* 0: no fsync (tmpfs speed); 1: fsync on commit; both
-                         said to the store's other openers. HL_STORE_SYNC_FOLLOW:
-                         as the last opener with 0 or 1 said (the NIF follows
-                         its C node's --sync) */
+                         said to the store's followers (hl_store_sync_announce).
+                         HL_STORE_SYNC_FOLLOW: as the C node last said (the NIF
+                         follows its C node's --sync) */
     int multi_thread; /* 1 when several threads use the store (the NIF) */
     void (*log)(void *ctx, const char *msg); /* may be NULL */
     void *log_ctx;
@@ -81,11 +81,15 @@ int hl_store_open(const hl_store_opts *opts, hl_store **out, char *err, size_t e
 /* Close; safe with NULL. Pending read snapshots must be finished first. */
 void hl_store_close(hl_store *s);
 /* 1 when this store's write commits fsync (data, then the meta page, in
- * LMDB's order): opts.sync 1, or HL_STORE_SYNC_FOLLOW while the store's
- * last opener with sync 0 or 1 (its C node) chose 1. Else 0. A store that
- * follows changes with its C node's next start; writes see the change from
- * their next transaction. */
+ * LMDB's order): opts.sync 1, or HL_STORE_SYNC_FOLLOW while the store's C
+ * node last said 1 (hl_store_sync_announce). Else 0. A follower's writes
+ * see a change from their next transaction. */
 int hl_store_syncs(const hl_store *s);
+/* For a store opened with sync 0 or 1 (a C node): tell the store's
+ * followers (the NIF) whether to fsync. The C node calls it once it is up,
+ * so a node that fails to start says nothing; each of its writes says it
+ * again, so the node that wrote last decides. No-op for a follower. */
+void hl_store_sync_announce(hl_store *s);
 
 /* For the calling thread: operations that would wait for one of the store's
  * own locks (held by another thread's long write, say) fail at once with

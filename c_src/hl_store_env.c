@@ -295,8 +295,6 @@ static int open_env(hl_store *s, const hl_store_opts *o, const char **what)
         return rc;
     if ((*what = "write lock", rc = hl_store_wlock(s, 1)))
         return rc;
-    if (o->sync != HL_STORE_SYNC_FOLLOW)
-        hl_store_sync_say(s, o->sync == 1);
     *what = "txn_begin";
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
         *what = "open meta db";
@@ -425,4 +423,10 @@ void hl_meta_free(hl_meta *m)
 int hl_store_syncs(const hl_store *s)
 {
     return s->sync == 1 || (s->sync == HL_STORE_SYNC_FOLLOW && s->wlock && hl_store_sync_said(s));
+}
+
+void hl_store_sync_announce(hl_store *s)
+{
+    if (s->sync != HL_STORE_SYNC_FOLLOW)
+        hl_store_sync_say(s, s->sync == 1);
 }

@@ -207,6 +207,16 @@ defmodule Heirloom.NifWriteTest do
       assert reply == if(normal?, do: true, else: :dirty), "#{inspect(args)}: #{inspect(reply)}"
       assert dirty(:insert, [env, t, {2, :b}]) == true
       assert :heirloom.call(node, {:lookup, t, 2}) == [{2, :b}]
+
+      # A second node on the directory that fails to start (its name is
+      # taken) must not change what the NIF does.
+      {_, status} =
+        System.cmd(CNode.exe(), ["--name", "#{node}", "--cookie", "#{Node.get_cookie()}", "--dir", dir],
+          stderr_to_stdout: true
+        )
+
+      assert status != 0
+      assert :heirloom_nif.insert(env, t, {3, :c}) == if(normal?, do: true, else: :dirty)
       CNode.stop(c)
     end
   end

@@ -437,6 +437,7 @@ static void test_store_sync_followed(void **state)
         hl_store_opts o = {f->dir, TEST_MAP, syncs, 0, NULL, NULL};
         assert_int_equal(hl_store_open(&o, &f->s, err, sizeof err), HL_OK);
         assert_int_equal(hl_store_syncs(f->s), syncs);
+        hl_store_sync_announce(f->s); /* as the C node does once it is up */
         fflush(NULL);
         pid_t child = fork();
         assert_true(child >= 0);
