@@ -142,13 +142,15 @@ out =
         say.(
           "`bench/lmdb_floor` looks up the same keys in the same store from another process, timing " <>
             "each call in C (the BEAM's figures include Erlang's own call and clock overhead, " <>
-            "about 0.05 µs). LMDB's search alone is the floor no change above LMDB goes under.\n"
+            "about 0.05 µs), after one untimed pass. LMDB's search alone is the floor no change above LMDB goes under.\n"
         ),
         say.("| step | median | vs ETS lookup |"),
         say.("|---|---|---|"),
         say.("| ETS lookup | #{s.(:el)} | 1.00x |"),
         say.("| LMDB: mdb_get in an open snapshot | #{s.(:floor_mdb_get)} | #{r.(:floor_mdb_get)} |"),
-        say.("| LMDB: a read transaction per lookup, and mdb_get | #{s.(:floor_txn_get)} | #{r.(:floor_txn_get)} |"),
+        say.(
+          "| a read transaction per lookup (op_begin, mdb_get, op_end) | #{s.(:floor_txn_get)} | #{r.(:floor_txn_get)} |"
+        ),
         say.("| store layer: hl_store_lookup | #{s.(:floor_store)} | #{r.(:floor_store)} |"),
         say.("| NIF lookup from Erlang | #{s.(:nl)} | #{x.(:lr)} |")
       ]
