@@ -4,83 +4,57 @@
  * walks, select_delete and select_replace in one transaction (a refused
  * replacement writes nothing), keyed lookups, and the access rules.
  *
- * Each test gets a fresh store in its own mkdtemp directory under /tmp.
+ * Each test gets a fresh store (store_fixture.h) with a table of rows.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "store_fixture.h"
+#undef T /* the fixture's test-list shorthand; here T() parses a term (hl_test_terms.h) */
 
 #include "hl_select.h"
 #include "hl_table.h"
 #include "hl_test_terms.h"
 
-#include <ftw.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define TEST_MAP ((size_t)1 << 28)
 #define ROWS 10
 
-typedef struct {
-    char dir[64];
-    hl_store *s;
-    hl_buf tab, owner;
-} fixture;
+/* The table a test selects from and its owner: views of buffers the
+ * fixture owns, set by setup_select for each test. */
+static hl_bytes sel_tab, sel_owner;
 
-static int setup(void **state)
+/* A T() buffer handed to the fixture, which frees it in teardown. */
+static hl_bytes kept(fixture *f, hl_buf b)
 {
-    fixture *f = calloc(1, sizeof *f);
-    char err[256];
-    assert_non_null(f);
-    strcpy(f->dir, "/tmp/hl_select_test_XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    hl_store_opts o = {f->dir, TEST_MAP, 0, 0, NULL, NULL};
-    assert_int_equal(hl_store_open(&o, &f->s, err, sizeof err), HL_OK);
-    f->tab = T("sel");
-    /* a pid as owner: NEW_PID_EXT on node a@h */
-    hl_buf_append_byte(&f->owner, HL_TAG_NEW_PID);
-    hl_term_put_atom(&f->owner, "a@h", 3);
-    hl_buf_append_u32(&f->owner, 1);
-    hl_buf_append_u32(&f->owner, 0);
-    hl_buf_append_u32(&f->owner, 1);
+    hl_buf *k = new_buf(f);
+    *k = b;
+    return hl_buf_view(k);
+}
+
+/* Insert the object written as text into tab, as the owner. */
+static void put(fixture *f, hl_bytes tab, const char *text)
+{
+    hl_buf o1 = T(text);
+    hl_bytes v = hl_buf_view(&o1);
+    assert_int_equal(hl_store_insert(f->s, tab, sel_owner, &v, 1, 0, NULL), HL_OK);
+    hl_buf_free(&o1);
+}
+
+/* The store fixture, and a protected named set `sel` owned by a pid with
+ * rows {I, odd | even, I * 10} for I in 1..ROWS. */
+static int setup_select(void **state)
+{
+    if (setup(state))
+        return -1;
+    fixture *f = *state;
+    sel_owner = pid(f, 1);
+    sel_tab = kept(f, T("sel"));
     hl_meta m;
-    hl_table_meta_default(&m, hl_buf_view(&f->owner));
+    hl_table_meta_default(&m, sel_owner);
     m.access = HL_PROTECTED;
     m.named = 1;
-    assert_int_equal(hl_store_create(f->s, hl_buf_view(&f->tab), &m), HL_OK);
+    assert_int_equal(hl_store_create(f->s, sel_tab, &m), HL_OK);
     for (int i = 1; i <= ROWS; i++) {
         char text[64];
         snprintf(text, sizeof text, "{%d, %s, %d}", i, i % 2 ? "odd" : "even", i * 10);
-        hl_buf o1 = T(text);
-        hl_bytes v = hl_buf_view(&o1);
-        assert_int_equal(
-            hl_store_insert(f->s, hl_buf_view(&f->tab), hl_buf_view(&f->owner), &v, 1, 0, NULL),
-            HL_OK);
-        hl_buf_free(&o1);
+        put(f, sel_tab, text);
     }
-    *state = f;
-    return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    hl_store_close(f->s);
-    hl_buf_free(&f->tab);
-    hl_buf_free(&f->owner);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-    free(f);
     return 0;
 }
 
@@ -90,8 +64,7 @@ static int chunk(fixture *f, const char *spec, hl_select_opts *o, hl_buf *out, h
 {
     hl_buf s = T(spec);
     out->len = 0;
-    int rc = hl_select_chunk(f->s, hl_buf_view(&f->tab), hl_buf_view(&f->owner), hl_buf_view(&s), o,
-                             out);
+    int rc = hl_select_chunk(f->s, sel_tab, sel_owner, hl_buf_view(&s), o, out);
     hl_buf_free(&s);
     if (!rc) {
         assert_int_equal(hl_term_tuple_element(out->data, out->len, 1, acc), HL_OK);
@@ -194,18 +167,11 @@ static void test_select_keyed_and_access(void **state)
         HL_OK);
     assert_int_equal(length_of(acc), 1); /* key 3 looked up once */
     /* protected: others read, only the owner writes */
-    hl_buf other = {0};
-    hl_buf_append(&other, f->owner.data, f->owner.len);
-    other.data[other.len - 9] ^= 1; /* another pid number */
+    hl_bytes other = pid(f, 2);
     out.len = 0;
-    assert_int_equal(
-        hl_select_chunk(f->s, hl_buf_view(&f->tab), hl_buf_view(&other), hl_buf_view(&s), &o, &out),
-        HL_OK);
+    assert_int_equal(hl_select_chunk(f->s, sel_tab, other, hl_buf_view(&s), &o, &out), HL_OK);
     o.op = HL_SELECT_DELETE;
-    assert_int_equal(
-        hl_select_chunk(f->s, hl_buf_view(&f->tab), hl_buf_view(&other), hl_buf_view(&s), &o, &out),
-        HL_EACCESS);
-    hl_buf_free(&other);
+    assert_int_equal(hl_select_chunk(f->s, sel_tab, other, hl_buf_view(&s), &o, &out), HL_EACCESS);
     hl_buf_free(&s);
     hl_buf_free(&out);
 }
@@ -213,27 +179,21 @@ static void test_select_keyed_and_access(void **state)
 /* A second table, an ordered_set of {{I div 10, I}, I} for I in 0..99. */
 static int setup_ordered(void **state)
 {
-    if (setup(state))
+    if (setup_select(state))
         return -1;
     fixture *f = *state;
-    hl_buf name = T("osel");
+    hl_bytes name = kept(f, T("osel"));
     hl_meta m;
-    hl_table_meta_default(&m, hl_buf_view(&f->owner));
+    hl_table_meta_default(&m, sel_owner);
     m.type = HL_ORDERED_SET;
     m.named = 1;
-    assert_int_equal(hl_store_create(f->s, hl_buf_view(&name), &m), HL_OK);
+    assert_int_equal(hl_store_create(f->s, name, &m), HL_OK);
     for (int i = 0; i < 100; i++) {
         char text[64];
         snprintf(text, sizeof text, "{{%d, %d}, %d}", i / 10, i, i);
-        hl_buf o1 = T(text);
-        hl_bytes v = hl_buf_view(&o1);
-        assert_int_equal(
-            hl_store_insert(f->s, hl_buf_view(&name), hl_buf_view(&f->owner), &v, 1, 0, NULL),
-            HL_OK);
-        hl_buf_free(&o1);
+        put(f, name, text);
     }
-    hl_buf_free(&f->tab);
-    f->tab = name;
+    sel_tab = name;
     return 0;
 }
 
@@ -308,9 +268,9 @@ static void test_select_ordered_key_ranges(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_select_resumes_in_chunks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_select_count_delete_replace, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_select_keyed_and_access, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_select_resumes_in_chunks, setup_select, teardown),
+        cmocka_unit_test_setup_teardown(test_select_count_delete_replace, setup_select, teardown),
+        cmocka_unit_test_setup_teardown(test_select_keyed_and_access, setup_select, teardown),
         cmocka_unit_test_setup_teardown(test_select_ordered_key_ranges, setup_ordered, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
