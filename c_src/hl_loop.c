@@ -26,6 +26,7 @@ struct hl_loop {
     int more;                /* the last work slice left some */
     long timeout_us;         /* the next poll waits at most this (0: until the tick) */
     long busy_us;            /* hl_loop_busy_wait */
+    int no_spin;             /* hl_loop_no_busy_wait: this round only */
     long long last_event_ns; /* when the last round with events was served (0: never) */
 };
 
@@ -58,6 +59,11 @@ void hl_loop_timeout(hl_loop *l, long usec)
 void hl_loop_busy_wait(hl_loop *l, long usec)
 {
     l->busy_us = usec > 0 ? usec : 0;
+}
+
+void hl_loop_no_busy_wait(hl_loop *l)
+{
+    l->no_spin = 1;
 }
 
 static long find(const hl_loop *l, int fd)
@@ -161,10 +167,11 @@ int hl_loop_run(hl_loop *l, volatile sig_atomic_t *stop, int tick_ms, void (*on_
         compact(l);
         long long wait = l->more ? 0 : next_tick - now_ms();
         long long wait_us = wait < 0 ? 0 : wait * 1000;
-        int held = l->timeout_us > 0;
-        if (held && l->timeout_us < wait_us)
+        if (l->timeout_us > 0 && l->timeout_us < wait_us)
             wait_us = l->timeout_us;
+        int held = l->timeout_us > 0 || l->no_spin;
         l->timeout_us = 0;
+        l->no_spin = 0;
         struct timespec ts = {(time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000};
         int rc = busy_poll(l, stop, wait_us, held);
         if (rc == 0 && !*stop)

@@ -52,6 +52,10 @@ void hl_loop_timeout(hl_loop *l, long usec);
  * burst of events; an idle loop sleeps.
  */
 void hl_loop_busy_wait(hl_loop *l, long usec);
+/* Do not spin before the next wait (this round only; ask again each
+ * round): for a caller that would rather gather what comes (hl_dist with
+ * many callers in a call, whose gathering needs calls to pile up). */
+void hl_loop_no_busy_wait(hl_loop *l);
 /*
  * Run until *stop becomes non-zero (a signal handler sets it). on_tick is
  * called about every tick_ms. Returns 0, or -1 if poll() failed for a reason

@@ -98,6 +98,47 @@ defmodule Heirloom.CliTest do
     end
   end
 
+  # An idle node sleeps in poll(): with no call, and with six processes
+  # monitoring it (as six callers mid-call would; the node then gathers
+  # instead of spinning), its CPU over half a second stays near nothing,
+  # where a loop that spins would use all of it.
+  test "an idle node sleeps, also while six processes monitor it" do
+    c = CNode.start()
+    node = CNode.name(c)
+    os = CNode.os_pid(c)
+    :pong = :heirloom.call(node, :ping)
+    Process.sleep(200)
+    assert cpu_ms_over(os, 500) < 100
+
+    watchers =
+      for _ <- 1..6 do
+        spawn(fn ->
+          Process.monitor({:heirloom, node})
+          receive do: (:stop -> :ok)
+        end)
+      end
+
+    :pong = :heirloom.call(node, :ping)
+    Process.sleep(200)
+    assert cpu_ms_over(os, 500) < 100
+    Enum.each(watchers, &send(&1, :stop))
+    CNode.stop(c)
+  end
+
+  # CPU (user + system) an OS process used over the next `ms` ms, in ms.
+  defp cpu_ms_over(os_pid, ms) do
+    ticks = fn ->
+      [_, rest] = String.split(File.read!("/proc/#{os_pid}/stat"), ")", parts: 2)
+      f = String.split(rest)
+      String.to_integer(Enum.at(f, 11)) + String.to_integer(Enum.at(f, 12))
+    end
+
+    t0 = ticks.()
+    Process.sleep(ms)
+    # USER_HZ is 100 on Linux: 10 ms a tick
+    (ticks.() - t0) * 10
+  end
+
   defp sleeps(os_pid) do
     [_, n] = Regex.run(~r/^voluntary_ctxt_switches:\s+(\d+)/m, File.read!("/proc/#{os_pid}/status"))
     String.to_integer(n)
