@@ -84,30 +84,8 @@ defmodule Bench do
     end
   end
 
-  @doc "CPU time (user + system) of an OS process so far, in microseconds, from /proc/PID/stat."
-  def cpu_us(os_pid) do
-    stat = File.read!("/proc/#{os_pid}/stat")
-    # Fields after the command name (which may hold spaces) in parentheses:
-    # state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
-    [_, rest] = :binary.split(stat, ")", [:global]) |> then(&[hd(&1), List.last(&1)])
-    fields = String.split(rest)
-    utime = fields |> Enum.at(11) |> String.to_integer()
-    stime = fields |> Enum.at(12) |> String.to_integer()
-    (utime + stime) * 1_000_000 / clk_tck()
-  end
-
-  defp clk_tck do
-    case :persistent_term.get({__MODULE__, :clk_tck}, nil) do
-      nil ->
-        {out, 0} = System.cmd("getconf", ["CLK_TCK"])
-        hz = out |> String.trim() |> String.to_integer()
-        :persistent_term.put({__MODULE__, :clk_tck}, hz)
-        hz
-
-      hz ->
-        hz
-    end
-  end
+  @doc "CPU time (user + system) of an OS process so far, in µs (HeirloomTest.os_cpu_us/1)."
+  defdelegate cpu_us(os_pid), to: HeirloomTest, as: :os_cpu_us
 
   @doc """
   Runs `rounds` rounds of `fun.(round)`, each returning a map of named

@@ -127,16 +127,9 @@ defmodule Heirloom.CliTest do
 
   # CPU (user + system) an OS process used over the next `ms` ms, in ms.
   defp cpu_ms_over(os_pid, ms) do
-    ticks = fn ->
-      [_, rest] = String.split(File.read!("/proc/#{os_pid}/stat"), ")", parts: 2)
-      f = String.split(rest)
-      String.to_integer(Enum.at(f, 11)) + String.to_integer(Enum.at(f, 12))
-    end
-
-    t0 = ticks.()
+    t0 = HeirloomTest.os_cpu_us(os_pid)
     Process.sleep(ms)
-    # USER_HZ is 100 on Linux: 10 ms a tick
-    (ticks.() - t0) * 10
+    (HeirloomTest.os_cpu_us(os_pid) - t0) / 1000
   end
 
   defp sleeps(os_pid) do
