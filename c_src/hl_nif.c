@@ -126,14 +126,12 @@ static _Thread_local struct {
     unsigned char bytes[ATOM_CACHE_BYTES];
 } atom_cache[ATOM_CACHE];
 
-/* ASCII atoms and int64 integers, the usual table names and keys, encoded
- * directly: term_to_binary plus canonicalising costs more than a lookup. */
-static int canon_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
+/* An ASCII atom's canonical form appended to out: 0 done, 1 not an ASCII
+ * atom (nothing appended; Latin-1 here is UTF-8 in the store, which the
+ * canonicaliser converts), or HL_ENOMEM. */
+static int atom_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
 {
     char name[256];
-    ErlNifSInt64 i;
-    if (enif_get_int64(env, t, &i))
-        return hl_term_put_int(out, i);
     if (!enif_is_atom(env, t))
         return 1;
     size_t slot = (size_t)(t >> 6) % ATOM_CACHE; /* by the atom's index, roughly */
@@ -144,7 +142,7 @@ static int canon_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
         return 1;
     for (int k = 0; k < n - 1; k++)
         if ((unsigned char)name[k] >= 0x80)
-            return 1; /* Latin-1 here, UTF-8 in the store: let canon convert */
+            return 1;
     size_t start = out->len;
     int rc = hl_term_put_atom(out, name, (size_t)n - 1);
     if (!rc && out->len - start <= ATOM_CACHE_BYTES) {
@@ -153,6 +151,16 @@ static int canon_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
         memcpy(atom_cache[slot].bytes, out->data + start, out->len - start);
     }
     return rc;
+}
+
+/* ASCII atoms and int64 integers, the usual table names and keys, encoded
+ * directly: term_to_binary plus canonicalising costs more than a lookup. */
+static int canon_direct(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out)
+{
+    ErlNifSInt64 i;
+    if (enif_get_int64(env, t, &i))
+        return hl_term_put_int(out, i);
+    return atom_direct(env, t, out);
 }
 
 /* Canonical external format of a term in the given form (hl_term.h): the
@@ -374,8 +382,8 @@ static ERL_NIF_TERM call_atom(const char *name)
                                     : am_dirty;
 }
 
-static const hl_nif_calls calls = {prologue,       epilogue,   call_store, set_caller, reader,
-                                   redo_as_caller, call_canon, error_term, call_atom};
+static const hl_nif_calls calls = {prologue,       epilogue,   call_store,  set_caller, reader,
+                                   redo_as_caller, call_canon, atom_direct, error_term, call_atom};
 
 /*
  * One chunk of a select-family call (hl_select.h), on a dirty I/O

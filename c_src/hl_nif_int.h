@@ -44,6 +44,9 @@ typedef struct {
     int (*redo_as_caller)(ErlNifEnv *env, call_args *a, int *rc);
     /* Canonical external format of t: key form (0) or object form (1). */
     int (*canon)(ErlNifEnv *env, ERL_NIF_TERM t, int object_form, hl_buf *out);
+    /* An ASCII atom's canonical form appended to out (cached per scheduler
+     * thread): 0 done, 1 not an ASCII atom (nothing appended), HL_ENOMEM. */
+    int (*atom_direct)(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out);
     ERL_NIF_TERM (*error)(ErlNifEnv *env, int err);
     /* ok, error, true, false or dirty, made at load. */
     ERL_NIF_TERM (*atom)(const char *name);

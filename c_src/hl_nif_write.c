@@ -181,20 +181,13 @@ static int direct_term(ErlNifEnv *env, ERL_NIF_TERM t, hl_buf *out, int depth)
     ErlNifSInt64 i;
     ErlNifBinary b;
     const ERL_NIF_TERM *els;
-    int arity, n;
-    char name[256];
+    int arity;
     if (enif_get_int64(env, t, &i))
         return hl_term_put_int(out, i);
     if (enif_is_binary(env, t) && enif_inspect_binary(env, t, &b))
         return hl_term_put_binary(out, b.data, b.size);
-    if (enif_is_atom(env, t)) {
-        if ((n = enif_get_atom(env, t, name, sizeof name, ERL_NIF_LATIN1)) <= 0)
-            return 1;
-        for (int k = 0; k < n - 1; k++)
-            if ((unsigned char)name[k] >= 0x80)
-                return 1; /* Latin-1 here, UTF-8 in the store */
-        return hl_term_put_atom(out, name, (size_t)n - 1);
-    }
+    if (enif_is_atom(env, t))
+        return H->atom_direct(env, t, out);
     if (depth == 0 || !enif_get_tuple(env, t, &arity, &els))
         return 1; /* lists, floats, maps, pids, ...: the canonicaliser */
     int rc = hl_term_put_tuple_header(out, (size_t)arity);
