@@ -140,8 +140,9 @@ static long long now_ms(void)
 /*
  * Poll without sleeping until events come or busy_us have passed since the
  * last events: a sleep in poll() and the wake-up after it cost more than a
- * call (hl_loop.h). Not when the round asked to hold wake-ups back (`held`)
- * nor when the wait would not sleep anyway. Returns poll()'s answer, 0 when
+ * call (hl_loop.h). Not when the round asked for no spinning (`held`:
+ * hl_loop_timeout or hl_loop_no_busy_wait) nor when the wait would not
+ * sleep anyway. Returns poll()'s answer, 0 when
  * the time ran out.
  */
 static int busy_poll(hl_loop *l, volatile sig_atomic_t *stop, long long wait_us, int held)

@@ -48,8 +48,8 @@ void hl_loop_timeout(hl_loop *l, long usec);
  * each on a VM, more than serving a call, while a client calling in a loop
  * sends its next request within tens of microseconds; BEAM schedulers spin
  * the same way before they sleep. Rounds that asked for hl_loop_timeout (a
- * caller holding wake-ups back) do not spin. Costs at most usec of CPU per
- * burst of events; an idle loop sleeps.
+ * caller holding wake-ups back) or hl_loop_no_busy_wait do not spin. Costs
+ * at most usec of CPU per burst of events; an idle loop sleeps.
  */
 void hl_loop_busy_wait(hl_loop *l, long usec);
 /* Do not spin before the next wait (this round only; ask again each

@@ -192,8 +192,9 @@ uint64_t hl_store_meta_gen(const hl_store *s);
 void hl_store_meta_changing(hl_store *s);
 void hl_store_meta_changed(hl_store *s);
 /* Whether the store's commits should fsync, also kept in write.lock: an
- * opener with opts.sync 0 or 1 (the C node) says so at open, an opener
- * that follows (the NIF) reads it before each write. Zero in a new file. */
+ * opener with opts.sync 0 or 1 (the C node) says so once it is up and with
+ * each write (hl_store_sync_announce), an opener that follows (the NIF)
+ * reads it before each write. Zero in a new file. */
 void hl_store_sync_say(hl_store *s, int on);
 int hl_store_sync_said(const hl_store *s);
 
