@@ -30,7 +30,8 @@ void hl_nif_rows_bind(const hl_nif_calls *calls)
  * binaries, [] and tuples and proper lists of those, up to PLAIN_DEPTH
  * levels of PLAIN_ARITY elements. enif_binary_to_term (a size pass, then a
  * decode through a term factory) cost about as much as a cached lookup
- * around it; this is one pass. 0 built (*pos past the term), 1 something
+ * around it; this walks the term once, integers and atoms read by the
+ * term layer's own readers. 0 built (*pos past the term), 1 something
  * else or malformed: the caller decodes with enif_binary_to_term, which
  * gives the same term (or the error). The mirror of hl_nif_write.c's
  * direct_term.
@@ -41,34 +42,21 @@ void hl_nif_rows_bind(const hl_nif_calls *calls)
 static int plain(ErlNifEnv *env, const unsigned char *p, size_t len, size_t *pos, int depth,
                  ERL_NIF_TERM *out)
 {
-    size_t i = *pos, n;
+    size_t i = *pos, n, end = *pos;
+    int64_t v;
+    char name[256];
     if (i >= len)
         return 1;
     unsigned char tag = p[i++];
     switch (tag) {
     case HL_TAG_SMALL_INTEGER:
-        if (len - i < 1)
-            return 1;
-        *out = enif_make_int(env, p[i++]);
-        break;
     case HL_TAG_INTEGER:
-        if (len - i < 4)
+    case HL_TAG_SMALL_BIG: /* the term layer's readers: one rule for int64 */
+        if (hl_term_skip(p, len, &end) || hl_term_get_int(p + *pos, end - *pos, &v))
             return 1;
-        *out = enif_make_int(env, (int32_t)hl_get_u32(p + i));
-        i += 4;
+        *out = enif_make_int64(env, v);
+        i = end;
         break;
-    case HL_TAG_SMALL_BIG: {
-        if (len - i < 2 || (n = p[i]) > 8 || len - i - 2 < n)
-            return 1;
-        uint64_t m = 0;
-        for (size_t k = 0; k < n; k++)
-            m |= (uint64_t)p[i + 2 + k] << (8 * k);
-        if (p[i + 1] ? m > (uint64_t)INT64_MAX + 1 : m > (uint64_t)INT64_MAX)
-            return 1;
-        *out = enif_make_int64(env, p[i + 1] ? (int64_t)(0 - m) : (int64_t)m);
-        i += 2 + n;
-        break;
-    }
     case HL_TAG_NEW_FLOAT: {
         uint64_t b = 0;
         double d;
@@ -84,20 +72,16 @@ static int plain(ErlNifEnv *env, const unsigned char *p, size_t len, size_t *pos
         break;
     }
     case HL_TAG_SMALL_ATOM_UTF8:
-    case HL_TAG_ATOM_UTF8: {
-        size_t h = tag == HL_TAG_SMALL_ATOM_UTF8 ? 1 : 2;
-        if (len - i < h)
+    case HL_TAG_ATOM_UTF8:
+        if (hl_term_skip(p, len, &end) || hl_term_get_atom(p + *pos, end - *pos, name, sizeof name))
             return 1;
-        n = h == 1 ? p[i] : (size_t)p[i] << 8 | p[i + 1];
-        if (n > 255 || len - i - h < n)
-            return 1;
+        n = strlen(name);
         for (size_t k = 0; k < n; k++)
-            if (p[i + h + k] >= 0x80)
+            if ((unsigned char)name[k] >= 0x80)
                 return 1; /* enif_make_atom_len is Latin-1 */
-        *out = enif_make_atom_len(env, (const char *)p + i + h, n);
-        i += h + n;
+        *out = enif_make_atom_len(env, name, n);
+        i = end;
         break;
-    }
     case HL_TAG_BINARY: {
         if (len - i < 4 || len - i - 4 < (n = hl_get_u32(p + i)))
             return 1;
