@@ -119,7 +119,18 @@ lookup(Tab, Key) ->
     end.
 
 -spec member(tab(), term()) -> boolean().
-member(Tab, Key) -> fast(member, [Tab, Key]).
+member(Tab, Key) ->
+    %% Straight to the NIF, as lookup/2: ETS users test membership as often
+    %% as they look up.
+    case persistent_term:get(?DEFAULT_PATH, cnode) of
+        {nif, Env} ->
+            case heirloom_nif:member(Env, Tab, Key) of
+                Found when is_boolean(Found) -> Found;
+                _ -> fast(member, [Tab, Key])
+            end;
+        _ ->
+            fast(member, [Tab, Key])
+    end.
 
 -spec delete(tab()) -> true.
 delete(Tab) -> checked([Tab], {delete, Tab}).
