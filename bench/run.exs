@@ -103,16 +103,41 @@ lat =
   Bench.rounds(rounds, "latency", fn r ->
     off = r * samples
     [el, nl] = Bench.interleaved_latencies(samples, [ets_look, nif_look], off)
-    fl = floor.(off)
+    # Every lookup below finds its row cold in the CPU's caches: the rounds'
+    # key indexes are 0 .. rounds * samples for the lookups (and the
+    # inserts), the next as many for the members, then three times as many
+    # for lmdb_floor's three ways (5 * rounds * samples <= rows in both the
+    # full and the quick run; past that, keys wrap round and repeat).
+    fl = floor.(2 * rounds * samples + 3 * off)
+    # member/2 builds no answer: the gap between the two is finding the key
+    # (LMDB's B-tree and a read transaction against ETS's hash), with the
+    # call.
+    ets_mem = fn i -> :ets.member(ets, key.(i + rounds * samples)) end
+    nif_mem = fn i -> :heirloom.member(:bench, key.(i + rounds * samples)) end
+    [em, nm] = Bench.interleaved_latencies(samples, [ets_mem, nif_mem], off)
     ets_ins = fn i -> :ets.insert(ets, Bench.row(key.(i))) end
     nif_ins = fn i -> :heirloom.insert(:bench, Bench.row(key.(i))) end
     [ew, nw] = Bench.interleaved_latencies(samples, [ets_ins, nif_ins], off)
-    m = %{el: Bench.median(el), nl: Bench.median(nl), ew: Bench.median(ew), nw: Bench.median(nw)}
+
+    m = %{
+      el: Bench.median(el),
+      nl: Bench.median(nl),
+      ew: Bench.median(ew),
+      nw: Bench.median(nw),
+      em: Bench.median(em),
+      nm: Bench.median(nm)
+    }
 
     m
     |> Map.merge(fl)
     |> Map.merge(%{
       lr: m.nl / m.el,
+      mr: m.nm / m.em,
+      # What finding the key costs the NIF over ETS, and what building the
+      # answer costs each (lookup - member), as fractions of ETS's lookup.
+      find_gap: (m.nm - m.em) / m.el,
+      ets_build: (m.el - m.em) / m.el,
+      nif_build: (m.nl - m.nm) / m.el,
       wr: m.nw / m.ew,
       elp: Bench.p99(el),
       nlp: Bench.p99(nl),
@@ -134,29 +159,51 @@ out =
       say.("| Heirloom NIF | #{s.(:nl)} | #{s.(:nlp)} | #{s.(:nw)} | #{s.(:nwp)} |"),
       say.("| **NIF / ETS** | **#{x.(:lr)}** | | **#{x.(:wr)}** | |")
     ] ++
-    if Map.has_key?(hd(lat), :floor_mdb_get) do
+    (
       r = fn k -> x.(fn m -> m[k] / m.el end) end
+      d = fn a, b -> s.(fn m -> m[a] - m[b] end) end
+      floor? = Map.has_key?(hd(lat), :floor_mdb_get)
 
       [
         say.("\n## Where a NIF lookup's time goes (median µs, and the ratio to ETS's whole lookup)\n"),
         say.(
-          "`bench/lmdb_floor` looks up the same keys in the same store from another process, timing " <>
-            "each call in C (the BEAM's figures include Erlang's own call and clock overhead, " <>
-            "about 0.05 µs), after one untimed pass. LMDB's search alone is the floor no change above LMDB goes under.\n"
+          "member/2 finds the key and builds no answer, so member against member is the cost of " <>
+            "finding a key (LMDB's B-tree and a read transaction against ETS's hash table, each with " <>
+            "its call), and lookup minus member the cost of building the answer; the members look up " <>
+            "keys of their own." <>
+            if(floor?,
+              do:
+                " `bench/lmdb_floor` looks up keys of its own in the same store from another process, " <>
+                  "timing each call in C (the BEAM's figures include Erlang's own call and clock overhead, " <>
+                  "about 0.05 µs), after reading every page of the map once, so that no call pays for page tables. LMDB's search alone is the floor no change " <>
+                  "above LMDB goes under.",
+              else: ""
+            ) <> "\n"
         ),
         say.("| step | median | vs ETS lookup |"),
         say.("|---|---|---|"),
         say.("| ETS lookup | #{s.(:el)} | 1.00x |"),
-        say.("| LMDB: mdb_get in an open snapshot | #{s.(:floor_mdb_get)} | #{r.(:floor_mdb_get)} |"),
-        say.(
-          "| a read transaction per lookup (op_begin, mdb_get, op_end) | #{s.(:floor_txn_get)} | #{r.(:floor_txn_get)} |"
-        ),
-        say.("| store layer: hl_store_lookup | #{s.(:floor_store)} | #{r.(:floor_store)} |"),
-        say.("| NIF lookup from Erlang | #{s.(:nl)} | #{x.(:lr)} |")
-      ]
-    else
-      []
-    end
+        say.("| ETS member: finding the key | #{s.(:em)} | #{r.(:em)} |"),
+        say.("| ETS: building the answer (lookup - member) | #{d.(:el, :em)} | #{x.(:ets_build)} |")
+      ] ++
+        if floor? do
+          [
+            say.("| LMDB: mdb_get in an open snapshot | #{s.(:floor_mdb_get)} | #{r.(:floor_mdb_get)} |"),
+            say.(
+              "| a read transaction per lookup (op_begin, mdb_get, op_end) | #{s.(:floor_txn_get)} | #{r.(:floor_txn_get)} |"
+            ),
+            say.("| store layer: hl_store_lookup | #{s.(:floor_store)} | #{r.(:floor_store)} |")
+          ]
+        else
+          []
+        end ++
+        [
+          say.("| NIF member: finding the key | #{s.(:nm)} | #{r.(:nm)} |"),
+          say.("| NIF: building the answer (lookup - member) | #{d.(:nl, :nm)} | #{x.(:nif_build)} |"),
+          say.("| NIF lookup from Erlang | #{s.(:nl)} | #{x.(:lr)} |"),
+          say.("| finding a key, NIF over ETS (NIF member - ETS member) | #{d.(:nm, :em)} | #{x.(:find_gap)} |")
+        ]
+    )
 
 # --- 2. read scaling: lookups/s with `procs` processes vs one -------------------------
 scale =
