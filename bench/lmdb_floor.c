@@ -83,11 +83,11 @@ static int touch_table(hl_store *s, hl_bytes tab)
     if (mdb_cursor_open(op.txn, op.dbi, &cur))
         return hl_store_op_end(&op, HL_ESTORE);
     unsigned sum = 0;
-    while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0)
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
         sum += ((const volatile unsigned char *)v.mv_data)[v.mv_size - 1];
     (void)sum;
     mdb_cursor_close(cur);
-    return hl_store_op_end(&op, HL_OK);
+    return hl_store_op_end(&op, rc == MDB_NOTFOUND ? HL_OK : HL_ESTORE);
 }
 
 int main(int argc, char **argv)

@@ -132,7 +132,6 @@ lat =
     |> Map.merge(fl)
     |> Map.merge(%{
       lr: m.nl / m.el,
-      mr: m.nm / m.em,
       # What finding the key costs the NIF over ETS, and what building the
       # answer costs each (lookup - member), as fractions of ETS's lookup.
       find_gap: (m.nm - m.em) / m.el,
@@ -175,7 +174,7 @@ out =
               do:
                 " `bench/lmdb_floor` looks up keys of its own in the same store from another process, " <>
                   "timing each call in C (the BEAM's figures include Erlang's own call and clock overhead, " <>
-                  "about 0.05 µs), after reading every page of the map once, so that no call pays for page tables. LMDB's search alone is the floor no change " <>
+                  "about 0.05 µs), after reading every row of the table once, so that no call pays for page tables. LMDB's search alone is the floor no change " <>
                   "above LMDB goes under.",
               else: ""
             ) <> "\n"
