@@ -105,31 +105,27 @@ insert_new(Tab, Objects) -> fast(insert_new, [Tab, Objects]).
 
 -spec lookup(tab(), term()) -> [tuple()].
 lookup(Tab, Key) ->
-    %% The common case straight to the NIF: the general path (fast/2) costs
-    %% a fifth of a NIF lookup. Any other answer (dirty, an error, no path
-    %% decided yet) takes it; a read is safe to repeat.
-    case persistent_term:get(?DEFAULT_PATH, cnode) of
-        {nif, Env} ->
-            case heirloom_nif:lookup(Env, Tab, Key) of
-                Objects when is_list(Objects) -> Objects;
-                _ -> fast(lookup, [Tab, Key])
-            end;
-        _ ->
-            fast(lookup, [Tab, Key])
+    case direct(lookup, Tab, Key) of
+        Objects when is_list(Objects) -> Objects;
+        _ -> fast(lookup, [Tab, Key])
     end.
 
 -spec member(tab(), term()) -> boolean().
 member(Tab, Key) ->
-    %% Straight to the NIF, as lookup/2: ETS users test membership as often
-    %% as they look up.
+    case direct(member, Tab, Key) of
+        Found when is_boolean(Found) -> Found;
+        _ -> fast(member, [Tab, Key])
+    end.
+
+%% The two reads ETS users make most, straight to the NIF: the general path
+%% (fast/2) costs a fifth of a NIF lookup. The caller takes the general path
+%% on any other answer (dirty, an error, `cnode' when no NIF path is decided
+%% yet); a read is safe to repeat.
+direct(F, Tab, Key) ->
     case persistent_term:get(?DEFAULT_PATH, cnode) of
-        {nif, Env} ->
-            case heirloom_nif:member(Env, Tab, Key) of
-                Found when is_boolean(Found) -> Found;
-                _ -> fast(member, [Tab, Key])
-            end;
-        _ ->
-            fast(member, [Tab, Key])
+        {nif, Env} when F =:= lookup -> heirloom_nif:lookup(Env, Tab, Key);
+        {nif, Env} -> heirloom_nif:member(Env, Tab, Key);
+        _ -> cnode
     end.
 
 -spec delete(tab()) -> true.
